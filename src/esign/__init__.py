@@ -1,0 +1,3 @@
+"""esign: a self-hostable e-signature server speaking the eSign REST API."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,261 @@
+"""The lenient eSign wire decoder: case-insensitive keys, bytes as base64 or integer arrays,
+dates as ISO-8601 or Microsoft JSON dates, enums as numbers or names, Properties as a list or
+a map. Specs describe each wire type once; the decoder, the error messages and the OpenAPI
+document all read them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+MAX_STRING = 20_000
+
+
+class WireError(Exception):
+    """The request does not have the shape of its type; `path` names the member."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str  # str | int | bool | bytes | date | enum | list | map | props | obj | any
+    doc: str = ""
+    enum: type[Enum] | None = None
+    item: Spec | None = None
+    name: str = ""
+    members: dict[str, Spec] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    max_length: int = MAX_STRING
+
+
+STR = Spec("str")
+LONG_STR = Spec("str", max_length=1_000_000)
+INT = Spec("int")
+BOOL = Spec("bool")
+BYTES = Spec("bytes")
+DATE = Spec("date")
+MAP = Spec("map")
+PROPS = Spec("props")
+
+
+def enum(e: type[Enum]) -> Spec:
+    return Spec("enum", enum=e)
+
+
+def list_of(item: Spec) -> Spec:
+    return Spec("list", item=item)
+
+
+def obj(name: str, members: dict[str, Spec], aliases: dict[str, str] | None = None) -> Spec:
+    return Spec("obj", name=name, members=members, aliases=aliases or {})
+
+
+def decode(spec: Spec, value: Any, path: str) -> Any:
+    """Decode one value; `None` (JSON null) stays None. Raises WireError naming `path`."""
+    if value is None:
+        return None
+    return _DECODERS[spec.kind](spec, value, path)
+
+
+def _str(spec: Spec, value: Any, path: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise WireError(path, "expected a string")
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > spec.max_length:
+        raise WireError(path, f"is longer than {spec.max_length} characters")
+    return text
+
+
+_DIGITS = re.compile(r"\s*-?\d{1,12}\s*")
+
+
+def _int(spec: Spec, value: Any, path: str) -> int:
+    if isinstance(value, bool):
+        raise WireError(path, "expected a whole number")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _DIGITS.fullmatch(value):
+        number = int(value)
+    else:
+        raise WireError(path, "expected a whole number")
+    if abs(number) > 2**31 - 1:
+        raise WireError(path, "is out of range")
+    return number
+
+
+def _bool(spec: Spec, value: Any, path: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", ""):
+        return value.strip().lower() in ("true", "1")
+    raise WireError(path, "expected true or false")
+
+
+def _bytes(spec: Spec, value: Any, path: str) -> bytes:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("data:") and "," in text:
+            text = text.split(",", 1)[1]  # a data URL, as signature pads produce
+        try:
+            return (
+                base64.b64decode(text + "=" * (-len(text) % 4), validate=False)
+                if "-" not in text and "_" not in text
+                else base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            )
+        except (binascii.Error, ValueError):
+            raise WireError(path, "is not valid base64") from None
+    if isinstance(value, list):
+        try:
+            return bytes(value)
+        except (TypeError, ValueError):
+            raise WireError(path, "expected base64 or an array of integers 0..255") from None
+    raise WireError(path, "expected base64 or an array of integers 0..255")
+
+
+_MS_DATE = re.compile(r"^\\?/Date\((-?\d+)([+-]\d{4})?\)\\?/$")
+_YEAR_ONE = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def _date(spec: Spec, value: Any, path: str) -> datetime | None:
+    if not isinstance(value, str):
+        raise WireError(path, "expected a date (ISO-8601 or \\/Date(ms)\\/)")
+    text = value.strip()
+    if not text:
+        return None
+    match = _MS_DATE.match(text)
+    try:
+        if match:
+            moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(match[1]))
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise WireError(path, "is not a valid date") from None
+    # .NET writes DateTime.MinValue for a DateTime nobody set: treat it as not given.
+    return None if moment < _YEAR_ONE else moment.astimezone(UTC)
+
+
+def _enum(spec: Spec, value: Any, path: str) -> Enum:
+    assert spec.enum is not None
+    e = spec.enum
+    if isinstance(value, bool):
+        raise WireError(path, "expected a number or a name")
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+        try:
+            return e(int(value))
+        except ValueError:
+            raise WireError(path, f"unknown value {value}; allowed: {_allowed(e)}") from None
+    if isinstance(value, str):
+        wanted = value.strip().replace("_", "").replace(" ", "").lower()
+        for member in e:
+            if member.name.replace("_", "").lower() == wanted or (
+                isinstance(member.value, str) and member.value.lower() == wanted
+            ):
+                return member
+        raise WireError(path, f"unknown value '{value[:50]}'; allowed: {_allowed(e)}")
+    raise WireError(path, "expected a number or a name")
+
+
+def _allowed(e: type[Enum]) -> str:
+    return ", ".join(f"{m.value}={m.name}" if isinstance(m.value, int) else str(m.value) for m in e)
+
+
+def _list(spec: Spec, value: Any, path: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise WireError(path, "expected an array")
+    assert spec.item is not None
+    return [decode(spec.item, v, f"{path}[{i}]") for i, v in enumerate(value)]
+
+
+def _pairs(value: Any, path: str) -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [(str(k), _value_text(v, f"{path}.{k}")) for k, v in value.items()]
+    if isinstance(value, list):
+        pairs = []
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise WireError(f"{path}[{i}]", "expected an object with Key and Value")
+            lowered = {str(k).lower(): v for k, v in item.items()}
+            if "key" not in lowered:
+                raise WireError(f"{path}[{i}]", "has no Key")
+            pairs.append(
+                (
+                    _str(STR, lowered["key"], f"{path}[{i}].Key"),
+                    _value_text(lowered.get("value"), f"{path}[{i}].Value"),
+                )
+            )
+        return pairs
+    raise WireError(path, "expected an object map or an array of {Key, Value}")
+
+
+def _value_text(value: Any, path: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _str(STR, value, path)
+
+
+def _map(spec: Spec, value: Any, path: str) -> dict[str, str]:
+    return dict(_pairs(value, path))
+
+
+def _props(spec: Spec, value: Any, path: str) -> list[tuple[str, str]]:
+    return _pairs(value, path)
+
+
+def _obj(spec: Spec, value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise WireError(path, f"expected an object ({spec.name})")
+    by_lower = {k.lower(): k for k in spec.members}
+    by_lower.update({a.lower(): target for a, target in spec.aliases.items()})
+    out: dict[str, Any] = {}
+    for key, raw in value.items():
+        canonical = by_lower.get(str(key).lower())
+        if canonical is None or raw is None:
+            continue  # unknown members are ignored, nulls mean "not given"
+        decoded = decode(spec.members[canonical], raw, f"{path}.{canonical}" if path else canonical)
+        if decoded is not None:
+            out[canonical] = decoded
+    return out
+
+
+def _any(spec: Spec, value: Any, path: str) -> Any:
+    return value
+
+
+_DECODERS = {
+    "str": _str,
+    "int": _int,
+    "bool": _bool,
+    "bytes": _bytes,
+    "date": _date,
+    "enum": _enum,
+    "list": _list,
+    "map": _map,
+    "props": _props,
+    "obj": _obj,
+    "any": _any,
+}
+
+
+def ms_date(moment: datetime | None) -> str | None:
+    """A .NET JSON date; the renderer escapes its slashes as every .NET reader expects."""
+    if moment is None:
+        return None
+    ms = int((moment - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
+    return f"/Date({ms})/"

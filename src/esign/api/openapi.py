@@ -1,0 +1,150 @@
+"""The OpenAPI 3.1 document, generated from the route table and the codec specs."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from esign.api.codec import Spec
+from esign.api.router import Route
+
+_SCALARS: dict[str, dict[str, Any]] = {
+    "str": {"type": "string"},
+    "int": {"type": "integer"},
+    "bool": {"type": "boolean"},
+    "bytes": {
+        "oneOf": [
+            {"type": "string", "format": "byte"},
+            {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 255}},
+        ]
+    },
+    "date": {"type": "string", "description": "ISO-8601 or \\/Date(ms)\\/"},
+    "map": {"type": "object", "additionalProperties": {"type": "string"}},
+    "props": {
+        "oneOf": [
+            {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"Key": {"type": "string"}, "Value": {"type": "string"}},
+                },
+            },
+            {"type": "object", "additionalProperties": {"type": "string"}},
+        ]
+    },
+    "any": {},
+}
+
+ENVELOPE = {
+    "type": "object",
+    "properties": {
+        "Message": {"type": "string", "enum": ["Success", "Error"]},
+        "Details": {"type": "array", "items": {"type": "string"}},
+        "ReturnValue": {"type": ["string", "null"]},
+        "ErrorCodes": {"type": "array", "items": {"type": "string"}},
+    },
+    "additionalProperties": True,
+}
+
+
+def schema(spec: Spec, components: dict[str, Any]) -> dict[str, Any]:
+    if spec.kind in _SCALARS:
+        return dict(_SCALARS[spec.kind])
+    if spec.kind == "enum":
+        assert spec.enum is not None
+        values = [m.value for m in spec.enum]
+        names = [m.name for m in spec.enum]
+        return {
+            "description": "number or name: "
+            + ", ".join(f"{v}={n}" for v, n in zip(values, names, strict=True)),
+            "oneOf": [{"type": "integer"}, {"type": "string"}],
+        }
+    if spec.kind == "list":
+        assert spec.item is not None
+        return {"type": "array", "items": schema(spec.item, components)}
+    if spec.name != "Request" and spec.name in components:
+        return {"$ref": f"#/components/schemas/{spec.name}"}
+    body = {
+        "type": "object",
+        "description": "member names are matched case-insensitively",
+        "properties": {k: schema(v, components) for k, v in spec.members.items()},
+    }
+    if spec.name == "Request":
+        return body
+    components[spec.name] = {}
+    components[spec.name] = body
+    return {"$ref": f"#/components/schemas/{spec.name}"}
+
+
+def document(routes: list[Route], version: str) -> dict[str, Any]:
+    components: dict[str, Any] = {"Envelope": ENVELOPE}
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        path = route.path.replace(":int}", "}")
+        op: dict[str, Any] = {
+            "summary": route.summary,
+            "operationId": f"{route.method.lower()}{path}",
+            "parameters": [
+                {
+                    "name": p.strip("{}"),
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+                for p in path.split("/")
+                if p.startswith("{")
+            ]
+            + [
+                {"name": q, "in": "query", "required": False, "schema": {"type": "string"}}
+                for q in route.query
+            ],
+            "responses": {
+                "200": {
+                    "description": "The envelope; Message says Success or Error",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}
+                    },
+                }
+            },
+        }
+        if route.auth:
+            op["security"] = [{"token": []}]
+        if route.body is not None:
+            op["requestBody"] = {
+                "content": {"application/json": {"schema": schema(route.body, components)}}
+            }
+        paths.setdefault(path, {})[route.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "esign — eSign REST API", "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "token": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "The raw token from GetToken (no Bearer prefix)",
+                }
+            },
+        },
+    }
+
+
+def html_page(routes: list[Route]) -> str:
+    """A self-contained reference page: no script or stylesheet from anywhere else."""
+    rows = "\n".join(
+        f"<tr><td>{r.method}</td><td><code>{html.escape(r.path.replace(':int}', '}'))}</code>"
+        f"</td><td>{html.escape(r.summary)}</td><td>{'token' if r.auth else '—'}</td></tr>"
+        for r in routes
+    )
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>esign API</title><style>body{{font-family:system-ui,sans-serif;margin:2rem}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3rem .6rem;
+text-align:left}}</style></head><body><h1>esign — eSign REST API</h1>
+<p>The machine-readable description is <a href="/openapi.json">/openapi.json</a>
+(OpenAPI 3.1). Every answer is a JSON envelope <code>{{Message, Details, ReturnValue,
+ErrorCodes}}</code>; application errors answer HTTP 200 with <code>Message: "Error"</code>.</p>
+<table><tr><th>Method</th><th>Path</th><th>Operation</th><th>Auth</th></tr>
+{rows}</table></body></html>"""

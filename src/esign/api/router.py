@@ -1,0 +1,192 @@
+"""A small router for the eSign paths: literal segments match case-insensitively, doubled
+slashes are tolerated, path parameters keep their case. Routes are data, so the OpenAPI
+document is generated from the same table the dispatcher uses."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from esign.api import encode
+from esign.api.codec import Spec, WireError, decode
+from esign.api.errors import details_for
+from esign.domain.errors import DomainError, RateLimited
+from esign.services import auth
+from esign.services.context import Caller, Deps
+
+log = logging.getLogger("esign.api")
+
+_PARAM = re.compile(r"\{(\w+)(?::(int))?\}")
+
+
+@dataclass
+class Ctx:
+    """What a handler sees of its request, already decoded."""
+
+    deps: Deps
+    params: dict[str, str]
+    query: dict[str, str]  # keys lower-cased: the vendor mixes returnUrl and returnURL
+    headers: dict[str, str]
+    body: dict[str, Any]
+    ip: str
+    user_agent: str
+    caller: Caller | None = None
+
+    @property
+    def who(self) -> Caller:
+        assert self.caller is not None, "route declared auth"
+        return self.caller
+
+    def arg(self, name: str, default: str = "") -> str:
+        return self.query.get(name.lower(), default)
+
+
+Handler = Callable[[Ctx], dict[str, Any] | Response]
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    auth: bool = True
+    body: Spec | None = None
+    returns: str = ""
+    query: tuple[str, ...] = ()
+    regex: re.Pattern[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        parts = []
+        for segment in self.path.strip("/").split("/"):
+            m = _PARAM.fullmatch(segment)
+            if m:
+                parts.append(f"(?P<{m[1]}>\\d+)" if m[2] == "int" else f"(?P<{m[1]}>[^/]+)")
+            else:
+                parts.append(f"(?i:{re.escape(segment)})")
+        self.regex = re.compile("^/" + "/".join(parts) + "$")
+
+
+class Dispatcher:
+    def __init__(self, deps: Deps, routes: list[Route], max_body: int) -> None:
+        self._deps = deps
+        self.routes = routes
+        self._max_body = max_body
+
+    async def __call__(self, request: Request) -> Response:
+        path = re.sub(r"/{2,}", "/", request.url.path).rstrip("/") or "/"
+        matches = [(r, m) for r in self.routes if (m := r.regex.match(path))]
+        if not matches:
+            return encode.render(encode.failure(["Error: No such endpoint."], ["not_found"]), 404)
+        chosen = next(((r, m) for r, m in matches if r.method == request.method), None)
+        if chosen is None:
+            allowed = ", ".join(sorted({r.method for r, _ in matches}))
+            return encode.render(
+                encode.failure(
+                    [f"Error: {request.method} is not allowed here; use {allowed}."],
+                    ["method_not_allowed"],
+                ),
+                405,
+                {"Allow": allowed},
+            )
+        route, match = chosen
+        early = await self._read_body(request, route)
+        if isinstance(early, Response):
+            return early
+        ctx = Ctx(
+            deps=self._deps,
+            params=match.groupdict(),
+            query={k.lower(): v for k, v in request.query_params.items()},
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=early,
+            ip=request.client.host if request.client else "",
+            user_agent=request.headers.get("user-agent", "")[:300],
+        )
+        return await run_in_threadpool(self._run, route, ctx)
+
+    async def _read_body(self, request: Request, route: Route) -> dict[str, Any] | Response:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_body:
+            return _too_large(self._max_body)
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > self._max_body:
+                return _too_large(self._max_body)
+        if not raw.strip():
+            return {}
+        ctype = request.headers.get("content-type", "application/json").lower()
+        if not any(k in ctype for k in ("json", "text/plain", "x-www-form-urlencoded")):
+            return encode.render(
+                encode.failure(
+                    [f"Error: Content-Type {ctype.split(';')[0]} is not accepted; send JSON."],
+                    ["unsupported_media_type"],
+                ),
+                415,
+            )
+        try:
+            parsed = await run_in_threadpool(orjson.loads, bytes(raw))
+        except orjson.JSONDecodeError as exc:
+            return encode.render(
+                encode.failure(
+                    [
+                        f"Error: The request body is not valid JSON "
+                        f"({exc.msg} at position {exc.pos})."
+                    ],
+                    ["invalid_json"],
+                ),
+                400,
+            )
+        if route.body is None:
+            return {}
+        if not isinstance(parsed, dict):
+            return encode.render(
+                encode.failure(
+                    ["Error: The request body must be a JSON object."], ["invalid_request"]
+                )
+            )
+        return {"_raw": parsed}
+
+    def _run(self, route: Route, ctx: Ctx) -> Response:
+        try:
+            if route.body is not None and "_raw" in ctx.body:
+                ctx.body = decode(route.body, ctx.body["_raw"], "")
+            if route.auth:
+                token = ctx.headers.get("authorization", "") or ctx.body.get("encryptedToken", "")
+                ctx.caller = auth.authenticate(self._deps, token.strip(), ctx.ip, ctx.user_agent)
+            result = route.handler(ctx)
+            return result if isinstance(result, Response) else encode.render(result)
+        except WireError as exc:
+            return encode.render(
+                encode.failure([f"Error: {exc.path or 'body'} {exc.problem}."], ["invalid_request"])
+            )
+        except RateLimited as exc:
+            retry = str(exc.params.get("retry_after", 60))
+            return encode.render(
+                encode.failure(details_for(exc), [exc.code]), 429, {"Retry-After": retry}
+            )
+        except DomainError as exc:
+            return encode.render(encode.failure(details_for(exc), [exc.code]))
+        except Exception:  # a bug: log it, never show it
+            log.exception("unhandled error in %s %s", route.method, route.path)
+            return encode.render(
+                encode.failure(["Error: Internal server error."], ["internal_error"]), 500
+            )
+
+
+def _too_large(limit: int) -> Response:
+    return encode.render(
+        encode.failure(
+            [f"Error: The request body is larger than {limit // (1024 * 1024)} MB."],
+            ["body_too_large"],
+        ),
+        413,
+    )

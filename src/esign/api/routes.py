@@ -1,0 +1,499 @@
+"""The rest/v1 endpoints: decode, call one use case, encode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from esign.api import encode, wire
+from esign.api.codec import WireError
+from esign.api.errors import problem_lines
+from esign.api.router import Ctx, Route
+from esign.domain.enums import LiteSortColumn, SessionStatus
+from esign.domain.errors import SessionPurged, ValidationFailed
+from esign.domain.lifecycle import Action
+from esign.services import auth, lifecycle, queries, sessions, signers, users, webhooks
+from esign.services.sessions import SessionResult
+
+V1 = "/rest/v1"
+
+
+def _need(ctx: Ctx, name: str) -> Any:
+    value = ctx.body.get(name)
+    if value is None or value == "":
+        raise WireError(name, "is required")
+    return value
+
+
+def _session_answer(result: SessionResult) -> dict[str, Any]:
+    return encode.success(
+        result.session.id,
+        problem_lines(result.problems),
+        SigningSessionId=result.session.id,
+        Sessions=[encode.session(result.session)],
+    )
+
+
+# --- authentication (contract §2) ---------------------------------------------------------
+
+
+def encrypt(ctx: Ctx) -> dict[str, Any]:
+    return encode.success(
+        auth.encrypt_string(ctx.deps, ctx.params["plainText"], ctx.params["salt"])
+    )
+
+
+def get_token(ctx: Ctx) -> dict[str, Any]:
+    header = ctx.headers.get("authorization", "").strip()
+    return encode.success(auth.get_token(ctx.deps, header, ctx.params["salt"], ctx.ip))
+
+
+def token_username_password(ctx: Ctx) -> dict[str, Any]:
+    header = ctx.headers.get("authorization", "").strip()
+    return encode.success(
+        auth.token_for_password(
+            ctx.deps, ctx.params["userName"], header, ctx.params["salt"], ctx.ip
+        )
+    )
+
+
+def authenticate_user(ctx: Ctx) -> dict[str, Any]:
+    header = ctx.headers.get("authorization", "").strip()
+    user = auth.authenticate_user(
+        ctx.deps, header, ctx.params["userName"], ctx.params["salt"], ctx.ip
+    )
+    return encode.success(user.id, Users=[encode.user(user)])
+
+
+def landing_url(ctx: Ctx) -> dict[str, Any]:
+    return encode.success(auth.landing_url(ctx.deps))
+
+
+def health(ctx: Ctx) -> dict[str, Any]:
+    return encode.success("ok")
+
+
+# --- users (U1–U6) -------------------------------------------------------------------------
+
+
+def _users(*found: Any) -> dict[str, Any]:
+    return encode.success(found[0].id if found else None, Users=[encode.user(u) for u in found])
+
+
+def create_user(ctx: Ctx) -> dict[str, Any]:
+    return _users(
+        users.create_user(
+            ctx.deps, ctx.who, ctx.body.get("salt", ""), wire.user_input(_need(ctx, "user"))
+        )
+    )
+
+
+def get_user(ctx: Ctx) -> dict[str, Any]:
+    return _users(users.get_user(ctx.deps, ctx.who, ctx.params["id"]))
+
+
+def find_user(ctx: Ctx) -> dict[str, Any]:
+    username = ctx.arg("username")
+    if not username:
+        raise ValidationFailed(field="username", reason="is required in the query string")
+    return _users(users.find_user(ctx.deps, ctx.who, username))
+
+
+def update_user(ctx: Ctx) -> dict[str, Any]:
+    return _users(
+        users.update_user(
+            ctx.deps, ctx.who, ctx.body.get("salt", ""), wire.user_input(_need(ctx, "user"))
+        )
+    )
+
+
+def update_user_by_username(ctx: Ctx) -> dict[str, Any]:
+    return _users(
+        users.update_user(
+            ctx.deps,
+            ctx.who,
+            ctx.body.get("salt", ""),
+            wire.user_input(_need(ctx, "user")),
+            old_username=_need(ctx, "oldUsername"),
+        )
+    )
+
+
+def provision_user(ctx: Ctx) -> dict[str, Any]:
+    return _users(
+        users.provision_user(
+            ctx.deps, ctx.who, _need(ctx, "systemUserId"), _need(ctx, "userStatus")
+        )
+    )
+
+
+# --- sessions (S1–S20) ---------------------------------------------------------------------
+
+
+def create_session(ctx: Ctx) -> dict[str, Any]:
+    cmd = wire.session_input(_need(ctx, "session"))
+    return _session_answer(
+        sessions.create_session(ctx.deps, ctx.who, ctx.body.get("userName", ""), cmd)
+    )
+
+
+def update_session(ctx: Ctx) -> dict[str, Any]:
+    cmd = wire.session_input(_need(ctx, "session"), for_update=True)
+    if not cmd.session_id:
+        raise WireError("session.Id", "is required")
+    return _session_answer(
+        sessions.update_session(ctx.deps, ctx.who, ctx.body.get("userName", ""), cmd)
+    )
+
+
+def copy_session(ctx: Ctx) -> dict[str, Any]:
+    cmd = wire.session_input(_need(ctx, "session"), for_update=True)
+    if not cmd.session_id:
+        raise WireError("session.SigningSessionId", "is required")
+    options = wire.copy_options(ctx.body.get("copyOptions", {}))
+    return _session_answer(
+        sessions.copy_session(ctx.deps, ctx.who, ctx.body.get("userName", ""), options, cmd)
+    )
+
+
+def get_session(ctx: Ctx) -> dict[str, Any]:
+    return _session_answer(SessionResult(queries.get_session(ctx.deps, ctx.who, ctx.params["id"])))
+
+
+def start_session(ctx: Ctx) -> dict[str, Any]:
+    lifecycle.start_session(ctx.deps, ctx.who, ctx.params["id"], ctx.arg("returnUrl"))
+    return encode.success("True")
+
+
+def edit_session(ctx: Ctx) -> dict[str, Any]:
+    username = ctx.body.get("userName") or ctx.arg("username") or None
+    session = lifecycle.change_status(ctx.deps, ctx.who, ctx.params["id"], Action.PAUSE, username)
+    return _session_answer(SessionResult(session))
+
+
+def _status_action(action: Action) -> Any:
+    def handler(ctx: Ctx) -> dict[str, Any]:
+        lifecycle.change_status(ctx.deps, ctx.who, ctx.params["id"], action)
+        return encode.success("True")
+
+    return handler
+
+
+def purge_session(ctx: Ctx) -> dict[str, Any]:
+    purge_now = ctx.arg("purgeNow", "false").strip().lower() in ("true", "1")
+    lifecycle.purge_session(ctx.deps, ctx.who, ctx.params["id"], purge_now)
+    return encode.success("True")
+
+
+def cancel_purging(ctx: Ctx) -> dict[str, Any]:
+    lifecycle.cancel_purging(ctx.deps, ctx.who, ctx.params["id"])
+    return encode.success("True")
+
+
+def update_transaction(ctx: Ctx) -> dict[str, Any]:
+    sessions.update_transaction_id(
+        ctx.deps,
+        ctx.who,
+        ctx.body.get("userName", ""),
+        _need(ctx, "signingSessionId"),
+        ctx.body.get("newTransactionId", ""),
+    )
+    return encode.success("True")
+
+
+def action_logs(ctx: Ctx) -> dict[str, Any]:
+    trail = queries.action_logs(ctx.deps, ctx.who, ctx.params["id"])
+    return encode.success(
+        str(len(trail)), ActionLogs=[encode.action_log(e) for e in trail], TotalCount=len(trail)
+    )
+
+
+def by_transaction(full: bool) -> Any:
+    def handler(ctx: Ctx) -> dict[str, Any]:
+        found = queries.sessions_by_transaction(
+            ctx.deps, ctx.who, ctx.params["userName"], ctx.params["transactionId"]
+        )
+        rendered = [encode.session(s) for s in found]
+        if not full:
+            for item in rendered:
+                for doc in item["Documents"]:
+                    doc["Fields"] = []
+        return encode.success(str(len(found)), Sessions=rendered, TotalCount=len(found))
+
+    return handler
+
+
+def lite_sessions(ctx: Ctx) -> dict[str, Any]:
+    column = ctx.arg("colName", "CreatedOn")
+    sort = next((c for c in LiteSortColumn if c.value.lower() == column.lower()), None)
+    if sort is None:
+        raise ValidationFailed(
+            field="colName", reason="must be one of " + ", ".join(c.value for c in LiteSortColumn)
+        )
+    order = ctx.arg("sortOrder", "desc").lower()
+    if order not in ("asc", "desc"):
+        raise ValidationFailed(field="sortOrder", reason="must be asc or desc")
+    page = queries.lite_sessions(
+        ctx.deps,
+        ctx.who,
+        ctx.params["username"],
+        ctx.params["transactionId"],
+        int(ctx.params["pageSize"]),
+        int(ctx.params["pageNum"]),
+        sort,
+        order == "desc",
+    )
+    return encode.success(
+        str(page.total), Sessions=[encode.lite_row(r) for r in page.rows], TotalCount=page.total
+    )
+
+
+def sessions_in(status: SessionStatus) -> Any:
+    def handler(ctx: Ctx) -> dict[str, Any]:
+        ids, total = queries.sessions_with_status(
+            ctx.deps, ctx.who, status, int(ctx.params["pageSize"]), int(ctx.params["pageNum"])
+        )
+        return encode.success(str(total), SessionIds=ids, TotalCount=total)
+
+    return handler
+
+
+def invite_urls(ctx: Ctx) -> dict[str, Any]:
+    links = signers.invite_urls(ctx.deps, ctx.who, ctx.params["id"])
+    return encode.success(
+        None,
+        InviteUrls=[
+            {"SignerId": link.signer_id, "EmailAddress": link.email, "Url": link.url}
+            for link in links
+        ],
+    )
+
+
+def session_files(ctx: Ctx) -> dict[str, Any]:
+    session = queries.get_session(ctx.deps, ctx.who, ctx.params["id"])
+    if session.status in (SessionStatus.PURGED,):
+        raise SessionPurged(session_id=session.id)
+    raise ValidationFailed(
+        field="Session",
+        reason=f"is {session.status.label}; signed files are produced by the "
+        "completion job, which this server version does not run yet",
+    )
+
+
+def document_file(ctx: Ctx) -> Response:
+    name, data = queries.document_file(
+        ctx.deps, ctx.who, ctx.params["id"], ctx.params["documentId"]
+    )
+    safe = name.replace('"', "").replace("\r", "").replace("\n", "")
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{safe}"'},
+    )
+
+
+def roles(ctx: Ctx) -> dict[str, Any]:
+    return encode.success(None, Roles=queries.roles(ctx.deps, ctx.who))
+
+
+# --- signers (G1–G4) -----------------------------------------------------------------------
+
+
+def signer_token(ctx: Ctx) -> dict[str, Any]:
+    return encode.success(signers.signer_invite_token(ctx.deps, ctx.who, ctx.params["signerId"]))
+
+
+def send_invites(ctx: Ctx) -> dict[str, Any]:
+    listed = [wire.signer_input(s) for s in ctx.body.get("signerList", [])]
+    problems = signers.send_invites(
+        ctx.deps, ctx.who, _need(ctx, "signingSessionId"), [s.signer_id or "" for s in listed]
+    )
+    lines = problem_lines(problems)
+    if lines and len(lines) == len(listed):
+        return encode.failure(lines, [p.code for p in problems])
+    return encode.success("True", lines)
+
+
+def update_signers(ctx: Ctx) -> dict[str, Any]:
+    given = [wire.signer_input(s) for s in ctx.body.get("signers", [])]
+    return _session_answer(
+        sessions.signer_updates(
+            ctx.deps, ctx.who, ctx.body.get("userName", ""), _need(ctx, "signingSessionId"), given
+        )
+    )
+
+
+def signer_documents(ctx: Ctx) -> dict[str, Any]:
+    session = queries.get_session(ctx.deps, ctx.who, ctx.params["signingSessionId"])
+    if session.signer(ctx.params["signerId"]) is None:
+        raise ValidationFailed(field="signerId", reason="is not a signer of that session")
+    # Uploads arrive with the signer experience; until then every signer has none.
+    return encode.success("0", Documents=[], TotalCount=0)
+
+
+# --- webhooks (contract §8) ----------------------------------------------------------------
+
+
+def webhook_deliveries(ctx: Ctx) -> dict[str, Any]:
+    try:
+        size, num = int(ctx.arg("pageSize", "50")), int(ctx.arg("pageNum", "0"))
+    except ValueError:
+        raise ValidationFailed(field="pageSize", reason="must be a whole number") from None
+    if not 1 <= size <= 200 or num < 0:
+        raise ValidationFailed(field="pageSize", reason="must be 1..200 with pageNum >= 0")
+    found, total = webhooks.deliveries(ctx.deps, ctx.who, size, num)
+    return encode.success(
+        str(total), Deliveries=[encode.delivery(d) for d in found], TotalCount=total
+    )
+
+
+S = "/rest/v1/sessions"
+
+ROUTES: list[Route] = [
+    Route("GET", V1 + "/health", health, "Liveness check", auth=False),
+    Route("GET", V1 + "/encrypt/{plainText}/{salt}", encrypt, "EncryptString", auth=False),
+    Route(
+        "GET",
+        V1 + "/gettoken/{salt}",
+        get_token,
+        "GetToken (Authorization: encrypted API key)",
+        auth=False,
+    ),
+    Route(
+        "GET",
+        V1 + "/tokenusernamepassword/{userName}/{salt}",
+        token_username_password,
+        "GetTokenUserNamePassword (Authorization: encrypted password; deprecated)",
+        auth=False,
+    ),
+    Route(
+        "GET",
+        V1 + "/authenticateuser/{userName}/{salt}",
+        authenticate_user,
+        "AuthenticateUser (Authorization: token:encryptedPassword)",
+        auth=False,
+    ),
+    Route("GET", V1 + "/landingurl", landing_url, "GetLandingURL"),
+    Route("POST", V1 + "/users", create_user, "CreateUser", body=wire.USER_BODY),
+    Route("GET", V1 + "/users", find_user, "GetUserByUsername", query=("username",)),
+    Route(
+        "PUT",
+        V1 + "/users/updateByUsername",
+        update_user_by_username,
+        "UpdateUserByUsername",
+        body=wire.USER_BODY,
+    ),
+    Route(
+        "PUT",
+        V1 + "/users/provisionUser",
+        provision_user,
+        "ProvisionUser",
+        body=wire.PROVISION_BODY,
+    ),
+    Route("PUT", V1 + "/users", update_user, "UpdateUser", body=wire.USER_BODY),
+    Route(
+        "GET",
+        V1 + "/users/{userName}/transactions/{transactionId}",
+        by_transaction(True),
+        "GetSessionsByTransactionId",
+    ),
+    Route(
+        "GET",
+        "/rest/v2/users/{userName}/transactions/{transactionId}",
+        by_transaction(False),
+        "GetSessionsByTransactionIdMetadata",
+    ),
+    Route("GET", V1 + "/users/{id}", get_user, "GetUserById"),
+    Route("POST", S, create_session, "CreateSession", body=wire.SESSION_BODY),
+    Route(
+        "POST",
+        S + "/updatesession",
+        update_session,
+        "UpdateSession / AddSignersDocumentsToSession",
+        body=wire.SESSION_BODY,
+    ),
+    Route("POST", S + "/copy", copy_session, "CopySigningSession", body=wire.COPY_BODY),
+    Route(
+        "GET",
+        S + "/lite/{username}/{transactionId}/{pageSize:int}/{pageNum:int}/sortBy",
+        lite_sessions,
+        "GetSessionsLiteByTransactionId",
+        query=("colName", "sortOrder"),
+    ),
+    Route("GET", S + "/archived/{id}/files", session_files, "GetArchivedSessionFiles"),
+    Route(
+        "GET",
+        S + "/archived/{pageSize:int}/{pageNum:int}",
+        sessions_in(SessionStatus.ARCHIVED),
+        "GetArchivedSessions",
+    ),
+    Route(
+        "GET",
+        S + "/deleted/{pageSize:int}/{pageNum:int}",
+        sessions_in(SessionStatus.DELETED),
+        "GetDeletedSessions",
+    ),
+    Route(
+        "GET",
+        S + "/expired/{pageSize:int}/{pageNum:int}",
+        sessions_in(SessionStatus.EXPIRED),
+        "GetExpiredSessions",
+    ),
+    Route(
+        "PUT",
+        S + "/EditSession/{id}",
+        edit_session,
+        "EditSession (pause)",
+        body=wire.EDIT_BODY,
+        query=("username",),
+    ),
+    Route("PUT", S + "/cancelPurging/{id}", cancel_purging, "CancelPurgingSession"),
+    Route("PUT", S + "/{id}/start", start_session, "StartSession", query=("returnUrl",)),
+    Route(
+        "PUT",
+        S + "/{id}/cancel",
+        _status_action(Action.CANCEL),
+        "CancelSession",
+        query=("returnURL",),
+    ),
+    Route(
+        "PUT", S + "/{id}/close", _status_action(Action.CLOSE), "CloseSession", query=("returnURL",)
+    ),
+    Route(
+        "PUT", S + "/{id}/purge", purge_session, "PurgeSessionDocs", query=("returnURL", "purgeNow")
+    ),
+    Route("DELETE", S + "/{id}", _status_action(Action.DELETE), "DeleteSession"),
+    Route("GET", S + "/{id}/actionlogs", action_logs, "GetSessionActionLogs"),
+    Route("GET", S + "/{id}/inviteurls", invite_urls, "GetSessionInviteUrls"),
+    Route("GET", S + "/{id}/files", session_files, "GetSessionFiles", query=("format",)),
+    Route("GET", S + "/{id}/documents/{documentId}/file", document_file, "GetDocumentFile"),
+    Route("GET", S + "/{id}", get_session, "GetSession"),
+    Route(
+        "PUT",
+        V1 + "/transaction/UpdateTxId",
+        update_transaction,
+        "UpdateTransactionId",
+        body=wire.TRANSACTION_BODY,
+    ),
+    Route("GET", V1 + "/roles", roles, "GetRoles"),
+    Route("GET", V1 + "/signers/{signerId}/token", signer_token, "GetSignerInviteToken"),
+    Route(
+        "PUT", V1 + "/signers/invite", send_invites, "SendSignerEmailInvites", body=wire.INVITE_BODY
+    ),
+    Route("PUT", V1 + "/signers", update_signers, "UpdateSigners", body=wire.UPDATE_SIGNERS_BODY),
+    Route(
+        "GET",
+        V1 + "/signer/docs/{username}/{signingSessionId}/{signerId}/"
+        "{pageNumber:int}/{pageSize:int}",
+        signer_documents,
+        "GetSignerDocuments",
+    ),
+    Route(
+        "GET",
+        V1 + "/webhooks/deliveries",
+        webhook_deliveries,
+        "Webhook delivery log",
+        query=("pageSize", "pageNum"),
+    ),
+]

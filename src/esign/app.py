@@ -1,0 +1,93 @@
+"""The composition root: settings in, adapters built, use cases wired, the ASGI app out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route as StarletteRoute
+
+from esign import __version__
+from esign.api import openapi
+from esign.api.router import Dispatcher
+from esign.api.routes import ROUTES
+from esign.config import Settings
+from esign.identity.crypto import ScryptPasswordHasher, ServerCipher, load_or_create_master_key
+from esign.jobs.queue import JobEngine, make_huey
+from esign.notify.webhook_http import HttpWebhookTransport
+from esign.pdf.inspect import PikePdfInspector
+from esign.services.context import Deps, Limits
+from esign.storage.blobs import LocalBlobStore
+from esign.storage.database import make_engine, sqlite_url
+from esign.storage.migrate import upgrade
+from esign.storage.unit_of_work import SqlUnitOfWorkFactory
+
+log = logging.getLogger("esign")
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    deps: Deps
+    jobs: JobEngine
+
+
+def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url or sqlite_url(settings.data_dir))
+    if migrate:
+        upgrade(engine)
+    holder: dict[str, Deps] = {}
+    job_engine = JobEngine(make_huey(settings.data_dir, settings.redis_url), lambda: holder["deps"])
+    deps = Deps(
+        uow=SqlUnitOfWorkFactory(engine, job_engine),
+        clock=clock or SystemClock(),
+        cipher=ServerCipher(load_or_create_master_key(settings.data_dir, settings.secret_key)),
+        passwords=ScryptPasswordHasher(),
+        blobs=LocalBlobStore(settings.data_dir / "blobs"),
+        pdf=PikePdfInspector(),
+        webhooks=HttpWebhookTransport(settings.webhook_allow_private, settings.webhook_allow_hosts),
+        public_url=settings.public_url,
+        limits=Limits(),
+    )
+    holder["deps"] = deps
+    return Runtime(settings, engine, deps, job_engine)
+
+
+def build_app(runtime: Runtime) -> Starlette:
+    dispatcher = Dispatcher(runtime.deps, ROUTES, runtime.settings.max_body_mb * 1024 * 1024)
+    spec = openapi.document(ROUTES, __version__)
+    page = openapi.html_page(ROUTES)
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(spec)
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(page)
+
+    async def rest(request: Request) -> Response:
+        return await dispatcher(request)
+
+    async def root(request: Request) -> Response:
+        return RedirectResponse("/docs")
+
+    return Starlette(
+        routes=[
+            StarletteRoute("/", root),
+            StarletteRoute("/openapi.json", openapi_json),
+            StarletteRoute("/docs", docs),
+            StarletteRoute("/{path:path}", rest, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+        ]
+    )

@@ -1,0 +1,275 @@
+"""The `esign` command: serve, worker, migrate, and the operator's admin commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from esign.app import Runtime, build_app, build_runtime
+from esign.config import Settings
+from esign.domain.errors import DomainError
+from esign.services import clients, queries
+
+log = logging.getLogger("esign")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        data_dir=getattr(args, "data_dir", None),
+        database_url=getattr(args, "database_url", None),
+        redis_url=getattr(args, "redis_url", None),
+        public_url=getattr(args, "public_url", None),
+    )
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir",
+        help="where the database, blobs and keys live (ESIGN_DATA_DIR, default ./esign-data)",
+    )
+    p.add_argument(
+        "--database-url", help="SQLAlchemy URL (ESIGN_DATABASE_URL); default SQLite in the data dir"
+    )
+    p.add_argument("--redis-url", help="use Redis for jobs (ESIGN_REDIS_URL)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="esign", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP server (and a worker)")
+    _common(serve)
+    serve.add_argument("--host", default=os.environ.get("ESIGN_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("ESIGN_PORT", "8080")))
+    serve.add_argument(
+        "--public-url", help="the URL people reach this server at (ESIGN_PUBLIC_URL)"
+    )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        default=os.environ.get("ESIGN_NO_WORKER", "") in ("1", "true"),
+        help="do not start a job worker beside the server (ESIGN_NO_WORKER)",
+    )
+
+    worker = sub.add_parser("worker", help="run a job worker")
+    _common(worker)
+    worker.add_argument(
+        "--threads", type=int, default=int(os.environ.get("ESIGN_WORKER_THREADS", "2"))
+    )
+
+    _common(sub.add_parser("migrate", help="bring the database schema up to date"))
+
+    client_cmd = sub.add_parser("clients", help="manage clients").add_subparsers(
+        dest="action", required=True
+    )
+    create = client_cmd.add_parser("create", help="create a client, its admin and API key")
+    _common(create)
+    create.add_argument("--name", required=True)
+    create.add_argument("--admin-email", required=True)
+    create.add_argument("--json", action="store_true", help="print one JSON object")
+    rotate = client_cmd.add_parser("rotate-key", help="revoke the client's keys, issue one")
+    _common(rotate)
+    rotate.add_argument("--client-id", required=True)
+    rotate.add_argument("--json", action="store_true")
+    hook = client_cmd.add_parser("set-webhook", help="set the client's webhook URL")
+    _common(hook)
+    hook.add_argument("--client-id", required=True)
+    hook.add_argument("--url", required=True, help="empty to remove the webhook")
+    hook.add_argument("--secret", help="signing secret (default: keep or generate)")
+    hook.add_argument("--json", action="store_true")
+    _common(client_cmd.add_parser("list", help="list clients"))
+
+    user_cmd = sub.add_parser("users", help="manage users").add_subparsers(
+        dest="action", required=True
+    )
+    add = user_cmd.add_parser("create", help="add a user to a client")
+    _common(add)
+    add.add_argument("--client-id", required=True)
+    add.add_argument("--username", required=True)
+    add.add_argument("--first-name", default="")
+    add.add_argument("--last-name", default="")
+    add.add_argument(
+        "--password", default=os.environ.get("ESIGN_USER_PASSWORD"), help="(or ESIGN_USER_PASSWORD)"
+    )
+    add.add_argument("--admin", action="store_true")
+    add.add_argument("--json", action="store_true")
+
+    audit = sub.add_parser("audit", help="audit trail tools").add_subparsers(
+        dest="action", required=True
+    )
+    verify = audit.add_parser("verify", help="check a session's hash chain")
+    _common(verify)
+    verify.add_argument("session_id")
+    return top
+
+
+def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    print(json.dumps(data) if getattr(args, "json", False) else text)
+
+
+def cmd_clients(args: argparse.Namespace, rt: Runtime) -> int:
+    deps = rt.deps
+    if args.action == "create":
+        made = clients.create_client(deps, args.name, args.admin_email)
+        _print(
+            args,
+            {
+                "ClientId": made.client_id,
+                "ApiKey": made.api_key,
+                "AdminUsername": made.admin_username,
+                "AdminPassword": made.admin_password,
+            },
+            f"ClientId: {made.client_id}\nApiKey: {made.api_key}\n"
+            f"AdminUsername: {made.admin_username}\nAdminPassword: {made.admin_password}\n"
+            "Keep the key and password now: only their hashes are stored.",
+        )
+    elif args.action == "rotate-key":
+        key = clients.rotate_key(deps, args.client_id)
+        _print(args, {"ClientId": args.client_id, "ApiKey": key}, f"ApiKey: {key}")
+    elif args.action == "set-webhook":
+        secret = clients.set_webhook(deps, args.client_id, args.url, args.secret)
+        _print(
+            args,
+            {"ClientId": args.client_id, "WebhookUrl": args.url, "WebhookSecret": secret},
+            f"WebhookUrl: {args.url or '(none)'}\nWebhookSecret: {secret}",
+        )
+    else:
+        for c in clients.list_clients(deps):
+            print(f"{c.id}  {c.name}  webhook={c.settings.webhook_url or '-'}")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace, rt: Runtime) -> int:
+    if not args.password:
+        print("esign: --password (or ESIGN_USER_PASSWORD) is required", file=sys.stderr)
+        return 2
+    user = clients.add_user(
+        rt.deps,
+        args.client_id,
+        args.username,
+        args.first_name,
+        args.last_name,
+        args.password,
+        args.admin,
+    )
+    _print(
+        args,
+        {"SystemUserId": user.id, "Username": user.username},
+        f"SystemUserId: {user.id}\nUsername: {user.username}",
+    )
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, rt: Runtime) -> int:
+    report = queries.verify_audit(rt.deps, args.session_id)
+    if report.events == 0:
+        print(f"session {args.session_id}: no audit events")
+        return 1
+    if report.broken is not None:
+        b = report.broken
+        print(f"BROKEN at event #{b.seq} ({b.event_id}): {b.reason}")
+        return 1
+    print(f"OK: {report.events} events, chain head {report.head}")
+    return 0
+
+
+def _first_start(rt: Runtime, host: str, port: int) -> None:
+    if clients.client_count(rt.deps) > 0:
+        return
+    made = clients.create_client(rt.deps, "Demo", "admin@demo.example.com")
+    encrypted = rt.deps.cipher.encrypt(made.api_key, "demo")
+    base = f"http://{host}:{port}"
+    print("=" * 72)
+    print("First start: created the demo client (only hashes are stored; keep these now)")
+    print(f"  ClientId:      {made.client_id}")
+    print(f"  ApiKey:        {made.api_key}")
+    print(f"  AdminUsername: {made.admin_username}")
+    print(f"  AdminPassword: {made.admin_password}")
+    print("Get a token:")
+    print(f"  curl -s {base}/rest/v1/gettoken/demo -H 'Authorization: {encrypted}'")
+    print("=" * 72, flush=True)
+
+
+def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
+    import uvicorn
+
+    _first_start(rt, args.host, args.port)
+    worker = None
+    if not args.no_worker:
+        # huey's consumer wants a main thread for its signal handlers: its own process.
+        env = {**os.environ, "ESIGN_DATA_DIR": str(rt.settings.data_dir)}
+        if rt.settings.database_url:
+            env["ESIGN_DATABASE_URL"] = rt.settings.database_url
+        if rt.settings.redis_url:
+            env["ESIGN_REDIS_URL"] = rt.settings.redis_url
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "esign.cli", "worker", "--no-migrate"], env=env
+        )
+    try:
+        config = uvicorn.Config(
+            build_app(rt),
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
+        uvicorn.Server(config).run()
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGINT)
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, rt: Runtime) -> int:
+    consumer = rt.jobs.huey.create_consumer(
+        workers=args.threads, worker_type="thread", periodic=True, check_worker_health=True
+    )
+    consumer.run()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    migrate = "--no-migrate" not in argv
+    argv = [a for a in argv if a != "--no-migrate"]
+    args = parser().parse_args(argv)
+    try:
+        rt = build_runtime(_settings(args), migrate=migrate)
+        handlers = {
+            "serve": cmd_serve,
+            "worker": cmd_worker,
+            "clients": cmd_clients,
+            "users": cmd_users,
+            "audit": cmd_audit,
+            "migrate": _migrated,
+        }
+        return handlers[args.command](args, rt)
+    except DomainError as exc:
+        from esign.api.errors import details_for
+
+        print("esign: " + "; ".join(details_for(exc)), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _migrated(args: argparse.Namespace, rt: Runtime) -> int:
+    print("database schema is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Typed audit events and the hash chain that makes the trail tamper-evident."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditKind(StrEnum):
+    SESSION_CREATED = "session.created"
+    SESSION_UPDATED = "session.updated"
+    SESSION_STARTED = "session.started"
+    SESSION_PAUSED = "session.paused"
+    SESSION_CANCELLED = "session.cancelled"
+    SESSION_CLOSED = "session.closed"
+    SESSION_DELETED = "session.deleted"
+    SESSION_EXPIRED = "session.expired"
+    SESSION_COMPLETED = "session.completed"
+    SESSION_ARCHIVED = "session.archived"
+    SESSION_COPIED = "session.copied"
+    SESSION_COPIED_FROM = "session.copied_from"
+    PURGE_REQUESTED = "session.purge_requested"
+    PURGE_CANCELLED = "session.purge_cancelled"
+    SESSION_PURGED = "session.purged"
+    TRANSACTION_CHANGED = "session.transaction_changed"
+    DOCUMENT_ADDED = "document.added"
+    DOCUMENT_REFUSED = "document.refused"
+    SIGNER_ADDED = "signer.added"
+    SIGNER_REFUSED = "signer.refused"
+    SIGNER_UPDATED = "signer.updated"
+    SIGNER_INVITED = "signer.invited"
+    SIGNER_LINK_ISSUED = "signer.link_issued"
+    FIELDS_REMOVED = "fields.removed"
+    SESSION_VIEWED = "session.viewed"
+
+
+@dataclass(slots=True)
+class Actor:
+    """Who did it and from where: a user, a signer, or the system itself."""
+
+    kind: str  # "user" | "signer" | "system" | "api"
+    id: str = ""
+    name: str = ""
+    ip: str = ""
+    user_agent: str = ""
+
+
+SYSTEM = Actor(kind="system", name="esign")
+
+
+@dataclass(slots=True)
+class AuditEvent:
+    id: str
+    session_id: str
+    client_id: str
+    kind: AuditKind
+    description: str
+    actor: Actor
+    at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0
+    prev_hash: str = GENESIS_HASH
+    hash: str = ""
+
+
+def canonical_bytes(event: AuditEvent) -> bytes:
+    """Everything that the hash covers, in one stable encoding."""
+    body = {
+        "id": event.id,
+        "session_id": event.session_id,
+        "client_id": event.client_id,
+        "seq": event.seq,
+        "kind": event.kind.value,
+        "description": event.description,
+        "actor": [
+            event.actor.kind,
+            event.actor.id,
+            event.actor.name,
+            event.actor.ip,
+            event.actor.user_agent,
+        ],
+        "at": event.at.isoformat(),
+        "data": event.data,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def seal(event: AuditEvent, prev_hash: str, seq: int) -> None:
+    """Link the event after the one whose hash is `prev_hash`."""
+    event.prev_hash = prev_hash
+    event.seq = seq
+    event.hash = hashlib.sha256(canonical_bytes(event)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    seq: int
+    event_id: str
+    reason: str
+
+
+def verify_chain(events: Sequence[AuditEvent]) -> ChainBreak | None:
+    """Return the first broken link of a session's trail (ordered by seq), or None."""
+    prev = GENESIS_HASH
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq:
+            return ChainBreak(event.seq, event.id, f"sequence {event.seq}, expected {expected_seq}")
+        if event.prev_hash != prev:
+            return ChainBreak(event.seq, event.id, "previous-hash link does not match")
+        if hashlib.sha256(canonical_bytes(event)).hexdigest() != event.hash:
+            return ChainBreak(event.seq, event.id, "content does not match its hash")
+        prev = event.hash
+    return None

@@ -1,0 +1,289 @@
+"""The ports: what use cases need from the outside world, as Protocols adapters implement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from esign.domain.audit import AuditEvent
+from esign.domain.enums import LiteSortColumn, SessionStatus
+from esign.domain.jobs import Job, WebhookDelivery
+from esign.domain.model import ApiKey, Client, SigningSession, User
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class BlobStore(Protocol):
+    def put(self, data: bytes) -> str:
+        """Store bytes; return their key (the sha256 hex digest)."""
+        ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PdfFacts:
+    page_count: int
+    first_page_width: float
+    first_page_height: float
+
+
+class FileRefused(Exception):
+    """The bytes are not an acceptable document; `reason` says why in words for the sender."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PdfInspector(Protocol):
+    def inspect(self, data: bytes) -> PdfFacts:
+        """Read a PDF's facts, raising FileRefused for encrypted, corrupt or empty files."""
+        ...
+
+
+class Cipher(Protocol):
+    """The server's symmetric secrets: EncryptString, tokens, and signer link tokens."""
+
+    def encrypt(self, plaintext: str, salt: str) -> str: ...
+
+    def decrypt(self, ciphertext: str, salt: str) -> str | None: ...
+
+    def seal_token(self, payload: bytes) -> str: ...
+
+    def open_token(self, token: str) -> bytes | None: ...
+
+    def random_secret(self, nbytes: int = 24) -> str: ...
+
+    def digest(self, secret: str) -> str:
+        """A fast keyed hash for high-entropy secrets (API keys, link tokens)."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password: str, hashed: str) -> bool: ...
+
+
+class ClientRepository(Protocol):
+    def add(self, client: Client) -> None: ...
+
+    def get(self, client_id: str) -> Client | None: ...
+
+    def update(self, client: Client) -> None: ...
+
+    def count(self) -> int: ...
+
+    def all(self) -> list[Client]: ...
+
+
+class ApiKeyRepository(Protocol):
+    def add(self, key: ApiKey) -> None: ...
+
+    def get(self, key_id: str) -> ApiKey | None: ...
+
+    def find_by_hash(self, key_hash: str) -> ApiKey | None: ...
+
+    def revoke_all(self, client_id: str, now: datetime) -> None: ...
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> None: ...
+
+    def update(self, user: User) -> None: ...
+
+    def get(self, client_id: str, user_id: str) -> User | None: ...
+
+    def find_by_username(self, client_id: str, username: str) -> User | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """A 'lite' listing row: the header of a session."""
+
+    id: str
+    title: str
+    transaction_id: str
+    status: SessionStatus
+    created_at: datetime
+    owner_username: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[SessionRow]
+    total: int
+
+
+class SessionRepository(Protocol):
+    def add(self, session: SigningSession) -> None: ...
+
+    def get(
+        self, client_id: str, session_id: str, *, for_update: bool = False
+    ) -> SigningSession | None: ...
+
+    def save(self, session: SigningSession) -> None: ...
+
+    def blob_in_use(self, blob_key: str) -> bool:
+        """Whether any stored session still refers to that blob."""
+        ...
+
+    def find_by_signer(self, client_id: str, signer_id: str) -> str | None:
+        """The id of the session holding that signer."""
+        ...
+
+    def by_transaction(
+        self, client_id: str, owner_user_id: str, transaction_id: str
+    ) -> list[str]: ...
+
+    def lite_page(
+        self,
+        client_id: str,
+        owner_user_id: str | None,
+        transaction_id: str,
+        sort: LiteSortColumn,
+        descending: bool,
+        page_size: int,
+        page_num: int,
+    ) -> Page: ...
+
+    def ids_with_status(
+        self, client_id: str, status: SessionStatus, page_size: int, page_num: int
+    ) -> tuple[list[str], int]: ...
+
+    def due(self, now: datetime, archive_before: datetime, limit: int) -> list[tuple[str, str]]:
+        """(client_id, session_id) of sessions whose expiry, purge or archive time has come."""
+        ...
+
+
+class AuditRepository(Protocol):
+    def append(self, event: AuditEvent) -> None:
+        """Chain the event after the session's last one and store it."""
+        ...
+
+    def for_session(self, session_id: str) -> list[AuditEvent]: ...
+
+
+class JobRepository(Protocol):
+    def add(self, job: Job) -> bool:
+        """Record a job; False when one with the same key already exists."""
+        ...
+
+    def claim(self, job_id: str, now: datetime, lease_until: datetime) -> Job | None:
+        """Take the job if it is due and nobody holds it; None otherwise."""
+        ...
+
+    def finish(self, job_id: str) -> None: ...
+
+    def retry_later(self, job_id: str, run_at: datetime, error: str) -> None: ...
+
+    def give_up(self, job_id: str, error: str) -> None: ...
+
+    def due_ids(self, now: datetime, limit: int) -> list[str]: ...
+
+    def get(self, job_id: str) -> Job | None: ...
+
+
+class WebhookRepository(Protocol):
+    def add(self, delivery: WebhookDelivery) -> None: ...
+
+    def get(self, delivery_id: str) -> WebhookDelivery | None: ...
+
+    def save(self, delivery: WebhookDelivery) -> None: ...
+
+    def page(
+        self, client_id: str, page_size: int, page_num: int
+    ) -> tuple[list[WebhookDelivery], int]: ...
+
+
+class RateLimitRepository(Protocol):
+    def failures_since(self, bucket: str, since: datetime) -> int: ...
+
+    def record_failure(self, bucket: str, now: datetime) -> None: ...
+
+    def oldest_since(self, bucket: str, since: datetime) -> datetime | None: ...
+
+
+class SignerLinkRepository(Protocol):
+    def add(
+        self, token_hash: str, client_id: str, session_id: str, signer_id: str, now: datetime
+    ) -> None: ...
+
+    def find(self, token_hash: str) -> tuple[str, str, str] | None:
+        """(client_id, session_id, signer_id) for a link token's hash."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def clients(self) -> ClientRepository: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def sessions(self) -> SessionRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
+
+    @property
+    def jobs(self) -> JobRepository: ...
+
+    @property
+    def webhooks(self) -> WebhookRepository: ...
+
+    @property
+    def rate_limits(self) -> RateLimitRepository: ...
+
+    @property
+    def signer_links(self) -> SignerLinkRepository: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, write: bool = True) -> UnitOfWork: ...
+
+
+class JobDispatcher(Protocol):
+    """Hands recorded jobs to the queue engine once their transaction has committed."""
+
+    def dispatch(self, jobs: Sequence[Job]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResult:
+    status_code: int | None
+    error: str
+    duration_ms: int
+
+
+class WebhookTransport(Protocol):
+    def check_url(self, url: str) -> str | None:
+        """Why the URL may not be called (loopback, private, bad scheme), or None."""
+        ...
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> HttpResult: ...

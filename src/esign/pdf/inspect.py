@@ -1,0 +1,40 @@
+"""Reads the facts a session needs from a PDF (page count, page size) and refuses bad files."""
+
+from __future__ import annotations
+
+import io
+
+import pikepdf
+
+from esign.domain.ports import FileRefused, PdfFacts
+
+
+class PikePdfInspector:
+    def __init__(self, max_pages: int = 500) -> None:
+        self._max_pages = max_pages
+
+    def inspect(self, data: bytes) -> PdfFacts:
+        if not data:
+            raise FileRefused("the file is empty")
+        if not data.lstrip()[:5].startswith(b"%PDF-"):
+            raise FileRefused("the file is not a PDF")
+        try:
+            with pikepdf.open(io.BytesIO(data)) as pdf:
+                count = len(pdf.pages)
+                if count == 0:
+                    raise FileRefused("the PDF has no pages")
+                if count > self._max_pages:
+                    raise FileRefused(f"the PDF has {count} pages; the limit is {self._max_pages}")
+                box = pdf.pages[0].mediabox
+                width = float(box[2]) - float(box[0])
+                height = float(box[3]) - float(box[1])
+        except pikepdf.PasswordError:
+            raise FileRefused("the PDF is encrypted") from None
+        except pikepdf.PdfError as exc:
+            raise FileRefused(f"the PDF is damaged ({_short(exc)})") from None
+        return PdfFacts(count, abs(width), abs(height))
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]

@@ -1,0 +1,162 @@
+"""Use cases of contract §2: EncryptString, tokens, user authentication, rate limits."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from esign.domain.enums import UserStatus
+from esign.domain.errors import (
+    InvalidApiKey,
+    InvalidToken,
+    InvalidUserAccount,
+    RateLimited,
+)
+from esign.domain.model import User
+from esign.domain.ports import UnitOfWork
+from esign.services.context import Caller, Deps
+
+
+def encrypt_string(deps: Deps, plaintext: str, salt: str) -> str:
+    return deps.cipher.encrypt(plaintext, salt)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    client_id: str
+    key_id: str | None
+    user_id: str | None
+    expires: datetime
+
+
+def _issue(
+    deps: Deps, client_id: str, key_id: str | None, user_id: str | None, lifetime_minutes: int
+) -> str:
+    now = deps.clock.now()
+    claims = {
+        "c": client_id,
+        "k": key_id,
+        "u": user_id,
+        "e": int((now + timedelta(minutes=lifetime_minutes)).timestamp()),
+    }
+    return deps.cipher.seal_token(json.dumps(claims, separators=(",", ":")).encode())
+
+
+def _check_rate(deps: Deps, uow: UnitOfWork, buckets: list[str]) -> None:
+    now = deps.clock.now()
+    since = now - deps.limits.auth_failure_window
+    for bucket in buckets:
+        if uow.rate_limits.failures_since(bucket, since) >= deps.limits.auth_failures_per_window:
+            oldest = uow.rate_limits.oldest_since(bucket, since) or now
+            wait = (oldest + deps.limits.auth_failure_window - now).total_seconds()
+            raise RateLimited(retry_after=max(1, int(wait) + 1))
+
+
+def _record_failure(deps: Deps, buckets: list[str]) -> None:
+    # Its own transaction: the failure must be remembered although the request fails.
+    with deps.uow() as uow:
+        for bucket in buckets:
+            uow.rate_limits.record_failure(bucket, deps.clock.now())
+        uow.commit()
+
+
+def get_token(deps: Deps, encrypted_key: str, salt: str, ip: str) -> str:
+    buckets = [f"ip:{ip}"]
+    with deps.uow(write=False) as uow:
+        _check_rate(deps, uow, buckets)
+        plain = deps.cipher.decrypt(encrypted_key, salt) if encrypted_key else None
+        key = uow.api_keys.find_by_hash(deps.cipher.digest(plain)) if plain else None
+        client = uow.clients.get(key.client_id) if key and key.revoked_at is None else None
+    if key is None or client is None:
+        _record_failure(deps, buckets)
+        raise InvalidApiKey()
+    return _issue(deps, client.id, key.id, None, client.settings.token_lifetime_minutes)
+
+
+def token_for_password(
+    deps: Deps, username: str, encrypted_password: str, salt: str, ip: str
+) -> str:
+    """The deprecated username + password route to a token (tokenusernamepassword)."""
+    buckets = [f"ip:{ip}", f"user:{username.strip().lower()}"]
+    with deps.uow(write=False) as uow:
+        _check_rate(deps, uow, buckets)
+        user = _password_user(deps, uow, None, username, encrypted_password, salt)
+        client = uow.clients.get(user.client_id) if user else None
+    if user is None or client is None:
+        _record_failure(deps, buckets)
+        raise InvalidUserAccount()
+    return _issue(deps, client.id, None, user.id, client.settings.token_lifetime_minutes)
+
+
+def _password_user(
+    deps: Deps,
+    uow: UnitOfWork,
+    client_id: str | None,
+    username: str,
+    encrypted_password: str,
+    salt: str,
+) -> User | None:
+    password = deps.cipher.decrypt(encrypted_password, salt) if encrypted_password else None
+    if password is None:
+        return None
+    if client_id is None:
+        candidates = [
+            u
+            for c in uow.clients.all()
+            if (u := uow.users.find_by_username(c.id, username)) is not None
+        ]
+    else:
+        found = uow.users.find_by_username(client_id, username)
+        candidates = [found] if found else []
+    for user in candidates:
+        if (
+            user.status is UserStatus.ACTIVE
+            and user.password_hash
+            and deps.passwords.verify(password, user.password_hash)
+        ):
+            return user
+    return None
+
+
+def authenticate(deps: Deps, token: str, ip: str = "", user_agent: str = "") -> Caller:
+    """The caller behind a token, or InvalidToken (expired, forged, key revoked, user off)."""
+    raw = deps.cipher.open_token(token) if token else None
+    if raw is None:
+        raise InvalidToken()
+    try:
+        claims = json.loads(raw)
+        client_id, key_id, user_id = claims["c"], claims["k"], claims["u"]
+        expires = datetime.fromtimestamp(int(claims["e"]), UTC)
+    except (ValueError, KeyError, TypeError):
+        raise InvalidToken() from None
+    if expires <= deps.clock.now():
+        raise InvalidToken()
+    with deps.uow(write=False) as uow:
+        if key_id is not None:
+            key = uow.api_keys.get(key_id)
+            if key is None or key.revoked_at is not None or key.client_id != client_id:
+                raise InvalidToken()
+        else:
+            user = uow.users.get(client_id, user_id)
+            if user is None or user.status is not UserStatus.ACTIVE:
+                raise InvalidToken()
+    return Caller(client_id=client_id, key_id=key_id, user_id=user_id, ip=ip, user_agent=user_agent)
+
+
+def authenticate_user(deps: Deps, header: str, username: str, salt: str, ip: str) -> User:
+    """AuthenticateUser: the header is `token:encryptedPassword`."""
+    token, _, encrypted_password = header.partition(":")
+    caller = authenticate(deps, token, ip)
+    buckets = [f"ip:{ip}", f"user:{caller.client_id}:{username.strip().lower()}"]
+    with deps.uow(write=False) as uow:
+        _check_rate(deps, uow, buckets)
+        user = _password_user(deps, uow, caller.client_id, username, encrypted_password, salt)
+    if user is None:
+        _record_failure(deps, buckets)
+        raise InvalidUserAccount()
+    return user
+
+
+def landing_url(deps: Deps) -> str:
+    return deps.public_url.rstrip("/") + "/auth/AutoLogMeIn.aspx?"

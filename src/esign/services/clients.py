@@ -1,0 +1,138 @@
+"""Operator use cases (the `esign clients` and `esign users` commands)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from esign.domain.errors import ValidationFailed
+from esign.domain.model import ApiKey, Client, User
+from esign.services.context import Deps, new_id
+from esign.services.intake import EMAIL
+
+
+@dataclass(frozen=True, slots=True)
+class NewClient:
+    client_id: str
+    api_key: str
+    admin_username: str
+    admin_password: str
+
+
+def _new_key(deps: Deps, client_id: str) -> tuple[ApiKey, str]:
+    secret = "esk_" + deps.cipher.random_secret(32)
+    key = ApiKey(
+        id=new_id(),
+        client_id=client_id,
+        key_hash=deps.cipher.digest(secret),
+        created_at=deps.clock.now(),
+    )
+    return key, secret
+
+
+def create_client(deps: Deps, name: str, admin_email: str) -> NewClient:
+    if not name.strip():
+        raise ValidationFailed(field="--name", reason="is required")
+    email = admin_email.strip().lower()
+    if not EMAIL.match(email):
+        raise ValidationFailed(field="--admin-email", reason="must be an e-mail address")
+    now = deps.clock.now()
+    client = Client(id=new_id(), name=name.strip(), created_at=now)
+    key, secret = _new_key(deps, client.id)
+    password = deps.cipher.random_secret(12)
+    admin = User(
+        id=new_id(),
+        client_id=client.id,
+        username=email,
+        first_name="Admin",
+        last_name=name.strip(),
+        password_hash=deps.passwords.hash(password),
+        created_at=now,
+        is_admin=True,
+    )
+    with deps.uow() as uow:
+        uow.clients.add(client)
+        uow.api_keys.add(key)
+        uow.users.add(admin)
+        uow.commit()
+    return NewClient(client.id, secret, email, password)
+
+
+def _client(deps: Deps, client_id: str) -> Client:
+    with deps.uow(write=False) as uow:
+        client = uow.clients.get(client_id.strip())
+    if client is None:
+        raise ValidationFailed(field="--client-id", reason=f"no client '{client_id}'")
+    return client
+
+
+def rotate_key(deps: Deps, client_id: str) -> str:
+    """Revoke every key of the client (and so its tokens) and issue a new one."""
+    client = _client(deps, client_id)
+    key, secret = _new_key(deps, client.id)
+    with deps.uow() as uow:
+        uow.api_keys.revoke_all(client.id, deps.clock.now())
+        uow.api_keys.add(key)
+        uow.commit()
+    return secret
+
+
+def set_webhook(deps: Deps, client_id: str, url: str, secret: str | None) -> str:
+    """Set (or clear, with an empty URL) the client's webhook; return the signing secret."""
+    client = _client(deps, client_id)
+    url = url.strip()
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise ValidationFailed(field="--url", reason="must be an http or https URL")
+    problem = deps.webhooks.check_url(url) if url else None
+    if problem:
+        raise ValidationFailed(field="--url", reason=problem)
+    client.settings.webhook_url = url or None
+    client.settings.webhook_secret = (
+        secret or client.settings.webhook_secret or "whsec_" + deps.cipher.random_secret(24)
+    )
+    with deps.uow() as uow:
+        uow.clients.update(client)
+        uow.commit()
+    return client.settings.webhook_secret
+
+
+def add_user(
+    deps: Deps,
+    client_id: str,
+    username: str,
+    first_name: str,
+    last_name: str,
+    password: str,
+    admin: bool,
+) -> User:
+    client = _client(deps, client_id)
+    email = username.strip().lower()
+    if not EMAIL.match(email):
+        raise ValidationFailed(field="--username", reason="must be an e-mail address")
+    if len(password) < 8:
+        raise ValidationFailed(field="--password", reason="must be at least 8 characters")
+    user = User(
+        id=new_id(),
+        client_id=client.id,
+        username=email,
+        first_name=first_name,
+        last_name=last_name,
+        password_hash=deps.passwords.hash(password),
+        created_at=deps.clock.now(),
+        is_admin=admin,
+    )
+    with deps.uow() as uow:
+        if uow.users.find_by_username(client.id, email):
+            raise ValidationFailed(field="--username", reason="is taken in that client")
+        uow.users.add(user)
+        uow.commit()
+    return user
+
+
+def list_clients(deps: Deps) -> list[Client]:
+    with deps.uow(write=False) as uow:
+        return uow.clients.all()
+
+
+def client_count(deps: Deps) -> int:
+    with deps.uow(write=False) as uow:
+        return uow.clients.count()

@@ -1,0 +1,68 @@
+"""What every use case is given: the ports, the limits, and who is calling."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from esign.domain.audit import Actor
+from esign.domain.ports import (
+    BlobStore,
+    Cipher,
+    Clock,
+    PasswordHasher,
+    PdfInspector,
+    UnitOfWorkFactory,
+    WebhookTransport,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_session_bytes: int = 100 * 1024 * 1024
+    max_pages: int = 500
+    max_page_size: int = 50
+    auth_failures_per_window: int = 10
+    auth_failure_window: timedelta = timedelta(minutes=15)
+    webhook_retry_for: timedelta = timedelta(hours=48)
+    webhook_first_retry: timedelta = timedelta(seconds=30)
+    webhook_max_interval: timedelta = timedelta(hours=6)
+    job_lease: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    cipher: Cipher
+    passwords: PasswordHasher
+    blobs: BlobStore
+    pdf: PdfInspector
+    webhooks: WebhookTransport
+    public_url: str
+    limits: Limits = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated API caller: a client, through one of its keys or one of its users."""
+
+    client_id: str
+    key_id: str | None
+    user_id: str | None
+    ip: str = ""
+    user_agent: str = ""
+
+    def actor(self, name: str = "") -> Actor:
+        return Actor(
+            kind="api",
+            id=self.user_id or self.key_id or "",
+            name=name,
+            ip=self.ip,
+            user_agent=self.user_agent,
+        )
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,119 @@
+"""Recording what happened: audit events, status-change webhooks and the jobs they need."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from esign.domain.audit import Actor, AuditEvent, AuditKind
+from esign.domain.enums import SessionStatus, SignerStatus
+from esign.domain.jobs import Job, WebhookDelivery
+from esign.domain.model import Client, Signer, SigningSession
+from esign.domain.ports import UnitOfWork
+from esign.services.context import Deps, new_id
+
+WEBHOOK_JOB = "webhook.deliver"
+
+
+def audit(
+    deps: Deps,
+    uow: UnitOfWork,
+    session: SigningSession,
+    kind: AuditKind,
+    description: str,
+    actor: Actor,
+    **data: Any,
+) -> None:
+    uow.audit.append(
+        AuditEvent(
+            id=new_id(),
+            session_id=session.id,
+            client_id=session.client_id,
+            kind=kind,
+            description=description,
+            actor=actor,
+            at=deps.clock.now(),
+            data=data,
+        )
+    )
+
+
+def add_job(
+    uow: UnitOfWork, name: str, payload: dict[str, Any], key: str, run_at: datetime
+) -> None:
+    uow.jobs.add(Job(id=new_id(), name=name, payload=payload, key=key, run_at=run_at))
+
+
+def session_status_changed(
+    deps: Deps, uow: UnitOfWork, client: Client, session: SigningSession, new_session_id: str = ""
+) -> None:
+    _webhook(
+        deps,
+        uow,
+        client,
+        session,
+        {
+            "SigningSessionId": session.id,
+            "NewSigningSessionId": new_session_id,
+            "SignerId": "",
+            "Type": "SessionStatus",
+            "Status": int(session.status),
+            "Title": session.info.title,
+            "DeclinedReason": "",
+        },
+    )
+
+
+def signer_status_changed(
+    deps: Deps, uow: UnitOfWork, client: Client, session: SigningSession, signer: Signer
+) -> None:
+    _webhook(
+        deps,
+        uow,
+        client,
+        session,
+        {
+            "SigningSessionId": session.id,
+            "NewSigningSessionId": "",
+            "SignerId": signer.id,
+            "Type": "SignerStatus",
+            "Status": int(signer.status),
+            "Title": session.info.title,
+            "DeclinedReason": signer.declined_reason
+            if signer.status is SignerStatus.DECLINED
+            else "",
+        },
+    )
+
+
+def _webhook(
+    deps: Deps, uow: UnitOfWork, client: Client, session: SigningSession, data: dict[str, Any]
+) -> None:
+    url = client.settings.webhook_url
+    if not url:
+        return
+    now = deps.clock.now()
+    delivery = WebhookDelivery(
+        id=new_id(),
+        client_id=client.id,
+        session_id=session.id,
+        url=url,
+        body=json.dumps({"Data": data}, separators=(",", ":")),
+        created_at=now,
+        next_attempt_at=now,
+    )
+    uow.webhooks.add(delivery)
+    add_job(uow, WEBHOOK_JOB, {"delivery_id": delivery.id}, f"webhook:{delivery.id}", now)
+
+
+STATUS_EVENTS = {
+    SessionStatus.SENT: AuditKind.SESSION_STARTED,
+    SessionStatus.PAUSED: AuditKind.SESSION_PAUSED,
+    SessionStatus.CANCELLED: AuditKind.SESSION_CANCELLED,
+    SessionStatus.DELETED: AuditKind.SESSION_DELETED,
+    SessionStatus.EXPIRED: AuditKind.SESSION_EXPIRED,
+    SessionStatus.ARCHIVED: AuditKind.SESSION_ARCHIVED,
+    SessionStatus.TO_BE_PURGED: AuditKind.PURGE_REQUESTED,
+    SessionStatus.PURGED: AuditKind.SESSION_PURGED,
+}

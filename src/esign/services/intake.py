@@ -1,0 +1,205 @@
+"""Turning submitted documents and signers into domain objects, or into `Details` problems."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from esign.domain.enums import ProcessingStatus, SignerStatus
+from esign.domain.model import Document, Problem, Signer, SigningSession, normalize_role
+from esign.domain.ports import FileRefused
+from esign.services.commands import DocumentInput, SignerInput
+from esign.services.context import Deps, new_id
+
+EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+# What each accepted extension must look like inside (type by content, not by name).
+_PDF = ("application/pdf", (b"%PDF-",))
+_ZIP = (b"PK\x03\x04",)
+_OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
+KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    ".pdf": _PDF,
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _ZIP),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
+    ".odt": ("application/vnd.oasis.opendocument.text", _ZIP),
+    ".doc": ("application/msword", _OLE),
+    ".xls": ("application/vnd.ms-excel", _OLE),
+    ".rtf": ("application/rtf", (b"{\\rtf",)),
+    ".txt": ("text/plain", ()),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".tif": ("image/tiff", (b"II*\x00", b"MM\x00*")),
+    ".tiff": ("image/tiff", (b"II*\x00", b"MM\x00*")),
+}
+
+
+def refused(file_name: str, reason: str) -> Problem:
+    return Problem("file_not_uploaded", {"file_name": file_name, "reason": reason})
+
+
+def _kind(file_name: str, data: bytes) -> str:
+    dot = file_name.rfind(".")
+    ext = file_name[dot:].lower() if dot >= 0 else ""
+    if ext not in KINDS:
+        raise FileRefused(f"files of type '{ext or 'none'}' are not accepted")
+    content_type, magics = KINDS[ext]
+    head = data.lstrip()[:16] if ext == ".pdf" else data[:16]
+    if magics and not any(head.startswith(m) for m in magics):
+        raise FileRefused(f"the content is not a {ext} file")
+    if ext == ".txt":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FileRefused("the text file is not UTF-8") from None
+    return content_type
+
+
+def accept_documents(
+    deps: Deps, inputs: Iterable[DocumentInput], bytes_already: int
+) -> tuple[list[tuple[DocumentInput, Document]], list[Problem]]:
+    """Validate and store each file. Refused files become problems; the rest are kept."""
+    accepted: list[tuple[DocumentInput, Document]] = []
+    problems: list[Problem] = []
+    total = bytes_already
+    for item in inputs:
+        name = item.file_name.strip()
+        if not name:
+            problems.append(refused("(no FileName)", "the document has no FileName"))
+            continue
+        if item.form_id and not item.file_bytes:
+            problems.append(refused(name, f"template '{item.form_id}' was not found"))
+            continue
+        data = item.file_bytes or b""
+        try:
+            if not data:
+                raise FileRefused("the file is empty")
+            if total + len(data) > deps.limits.max_session_bytes:
+                limit_mb = deps.limits.max_session_bytes // (1024 * 1024)
+                raise FileRefused(f"the session would exceed its {limit_mb} MB limit")
+            content_type = _kind(name, data)
+            doc = _document(deps, item, name, content_type, data)
+        except FileRefused as exc:
+            problems.append(refused(name, exc.reason))
+            continue
+        total += len(data)
+        accepted.append((item, doc))
+    return accepted, problems
+
+
+def _document(
+    deps: Deps, item: DocumentInput, name: str, content_type: str, data: bytes
+) -> Document:
+    doc = Document(
+        id=new_id(),
+        file_name=name,
+        sequence=0,
+        content_type=content_type,
+        blob_key=None,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        form_id=item.form_id,
+        form_tag=item.form_tag,
+        has_anchor_tags=item.has_anchor_tags,
+        adjustment_category=item.adjustment_category,
+    )
+    if content_type == "application/pdf":
+        facts = deps.pdf.inspect(data)
+        doc.page_count = facts.page_count
+        doc.page_width, doc.page_height = facts.first_page_width, facts.first_page_height
+        doc.processing_status = ProcessingStatus.READY
+    # Other formats wait, Pending, for the document pipeline to convert them.
+    doc.blob_key = deps.blobs.put(data)
+    return doc
+
+
+def place_documents(
+    session: SigningSession, accepted: list[tuple[DocumentInput, Document]]
+) -> None:
+    """Insert new documents where their `Sequence` (1-based) says; 0 or none appends."""
+    for item, doc in accepted:
+        if 1 <= item.sequence <= len(session.documents):
+            session.documents.insert(item.sequence - 1, doc)
+        else:
+            session.documents.append(doc)
+    for position, doc in enumerate(session.documents, start=1):
+        doc.sequence = position
+
+
+def signer_problem(item: SignerInput) -> Problem | None:
+    if not item.last_name.strip() or not EMAIL.match(item.email.strip()):
+        return Problem("signer_invalid", {"signer": _who(item)})
+    if not item.role.strip():
+        return Problem("signer_no_role", {"signer": _who(item)})
+    return None
+
+
+def _who(item: SignerInput) -> str:
+    name = " ".join(p for p in (item.first_name.strip(), item.last_name.strip()) if p)
+    return name or item.email.strip() or "(unnamed signer)"
+
+
+def accept_signers(
+    deps: Deps, session: SigningSession, inputs: Iterable[SignerInput]
+) -> tuple[list[Signer], list[Problem]]:
+    """Add each valid signer whose role nobody holds yet; the others become problems."""
+    added: list[Signer] = []
+    problems: list[Problem] = []
+    for item in inputs:
+        problem = signer_problem(item)
+        if problem is None and session.signer_for_role(item.role) is not None:
+            problem = Problem("duplicate_role", {"signer": _who(item), "role": item.role.strip()})
+        if problem is not None:
+            problems.append(problem)
+            continue
+        signer = build_signer(deps, item)
+        session.signers.append(signer)
+        added.append(signer)
+    return added, problems
+
+
+def build_signer(deps: Deps, item: SignerInput) -> Signer:
+    properties = item.properties
+    mandate = item.mandate_doc_upload or _truthy(_prop(properties, "MandateDocUpload"))
+    return Signer(
+        id=new_id(),
+        first_name=item.first_name.strip(),
+        last_name=item.last_name.strip(),
+        email=item.email.strip(),
+        role=" ".join(item.role.split()),
+        sequence=item.sequence,
+        auth_method=item.auth_method,
+        auth_methods=list(item.auth_methods),
+        password_hash=deps.passwords.hash(item.password) if item.password else None,
+        sms_phone_number=item.sms_phone_number,
+        in_person=item.in_person,
+        properties=list(properties),
+        email_subject=item.email_subject,
+        email_message=item.email_message,
+        merge_field_mapping=dict(item.merge_field_mapping),
+        signature_image_key=deps.blobs.put(item.signature_image) if item.signature_image else None,
+        initials_image_key=deps.blobs.put(item.initials_image) if item.initials_image else None,
+        auto_apply_signature=item.auto_apply_signature,
+        mandate_doc_upload=mandate,
+        status=SignerStatus.PENDING_INVITE,
+    )
+
+
+def _prop(properties: list[tuple[str, str]], key: str) -> str | None:
+    return next((v for k, v in properties if k.lower() == key.lower()), None)
+
+
+def _truthy(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in ("1", "true", "yes")
+
+
+def remove_unassigned_fields(session: SigningSession) -> int:
+    """Drop every field whose role no signer holds; return how many went."""
+    held = {normalize_role(s.role) for s in session.signers}
+    removed = 0
+    for doc in session.documents:
+        kept = [f for f in doc.fields if normalize_role(f.role) in held]
+        removed += len(doc.fields) - len(kept)
+        doc.fields = kept
+    return removed

@@ -1,0 +1,87 @@
+"""Running recorded jobs: claim, run the handler, finish or retry. Safe to call twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from esign.domain.jobs import backoff
+from esign.domain.lifecycle import ARCHIVE_AFTER
+from esign.services import lifecycle, webhooks
+from esign.services.context import Deps
+from esign.services.events import WEBHOOK_JOB
+
+log = logging.getLogger("esign.jobs")
+
+MAX_ATTEMPTS = 8
+
+Handler = Callable[[Deps, dict[str, Any]], None]
+
+HANDLERS: dict[str, Handler] = {
+    WEBHOOK_JOB: lambda deps, payload: webhooks.deliver(deps, str(payload["delivery_id"])),
+}
+
+
+def run_job(deps: Deps, job_id: str) -> datetime | None:
+    """Run one job if it is due and free. Returns when it should run again, if it should."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        job = uow.jobs.claim(job_id, now, now + deps.limits.job_lease)
+        uow.commit()
+    if job is None:
+        return None  # done, not due, or another worker holds it
+    handler = HANDLERS.get(job.name)
+    try:
+        if handler is None:
+            raise LookupError(f"no handler for job '{job.name}'")
+        handler(deps, job.payload)
+    except webhooks.RetryLater as later:
+        _reschedule(deps, job.id, later.when, str(later))
+        return later.when
+    except Exception as exc:  # a failing job must never kill the worker
+        log.warning(
+            "job %s (%s) failed on attempt %d: %s",
+            job.id,
+            job.name,
+            job.attempts,
+            type(exc).__name__,
+        )
+        if job.attempts >= MAX_ATTEMPTS or handler is None:
+            with deps.uow() as uow:
+                uow.jobs.give_up(job.id, f"{type(exc).__name__}: {exc}")
+                uow.commit()
+            return None
+        when = now + backoff(job.attempts, timedelta(seconds=10), timedelta(hours=1))
+        _reschedule(deps, job.id, when, f"{type(exc).__name__}: {exc}")
+        return when
+    with deps.uow() as uow:
+        uow.jobs.finish(job.id)
+        uow.commit()
+    return None
+
+
+def _reschedule(deps: Deps, job_id: str, when: datetime, error: str) -> None:
+    with deps.uow() as uow:
+        uow.jobs.retry_later(job_id, when, error)
+        uow.commit()
+
+
+def due_job_ids(deps: Deps, limit: int = 500) -> list[str]:
+    """Jobs whose time has come but that no queue may hold (lost, or scheduled long ago)."""
+    with deps.uow(write=False) as uow:
+        return uow.jobs.due_ids(deps.clock.now(), limit)
+
+
+def sweep_sessions(deps: Deps, limit: int = 200) -> int:
+    """Expire, purge and archive what is due; return how many sessions were handled."""
+    now = deps.clock.now()
+    with deps.uow(write=False) as uow:
+        due = uow.sessions.due(now, now - ARCHIVE_AFTER, limit)
+    for client_id, session_id in due:
+        try:
+            lifecycle.run_due(deps, client_id, session_id)
+        except Exception as exc:  # one bad session must not stop the sweep
+            log.warning("sweep of session %s failed: %s", session_id, type(exc).__name__)
+    return len(due)

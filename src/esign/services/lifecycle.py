@@ -1,0 +1,219 @@
+"""Session use cases that move a session through its status machine (contract §4)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from esign.domain import lifecycle
+from esign.domain.audit import SYSTEM, Actor, AuditKind
+from esign.domain.enums import ProcessingStatus, SessionStatus
+from esign.domain.errors import DocumentsPending, SessionNotFound, StartRefused
+from esign.domain.lifecycle import Action
+from esign.domain.model import Client, Signer, SigningSession, normalize_role
+from esign.domain.ports import UnitOfWork
+from esign.services import events, intake
+from esign.services.commands import SignerInput
+from esign.services.context import Caller, Deps
+from esign.services.sessions import client_of, invite_turn, load, owner
+
+
+def _status_change(
+    deps: Deps,
+    uow: UnitOfWork,
+    client: Client,
+    session: SigningSession,
+    actor: Actor,
+    description: str,
+    previous_signer_status: dict[str, int],
+) -> None:
+    kind = events.STATUS_EVENTS.get(session.status, AuditKind.SESSION_COMPLETED)
+    events.audit(deps, uow, session, kind, description, actor)
+    events.session_status_changed(deps, uow, client, session)
+    for signer in session.signers:
+        if previous_signer_status.get(signer.id) != int(signer.status):
+            events.signer_status_changed(deps, uow, client, session, signer)
+
+
+def _signer_statuses(session: SigningSession) -> dict[str, int]:
+    return {s.id: int(s.status) for s in session.signers}
+
+
+def start_problems(session: SigningSession) -> list[str]:
+    """Why a session may not be sent yet; empty when it may."""
+    problems: list[str] = []
+    if not session.signers:
+        problems.append("Error: The session has no signers.")
+    if any(intake.signer_problem(_as_input(s)) for s in session.signers):
+        problems.append("Error: All signers must have a last name and valid email address.")
+    if not session.documents:
+        problems.append("Error: The session has no documents.")
+    for doc in session.documents:
+        if doc.processing_status is ProcessingStatus.FAILED:
+            problems.append(f"Error: {doc.file_name} could not be processed.")
+    held = {normalize_role(s.role) for s in session.signers}
+    for doc in session.documents:
+        for f in doc.fields:
+            if f.option.value == "req" and normalize_role(f.role) not in held:
+                problems.append(
+                    f"Error: A required field on page {f.page_index + 1} of {doc.file_name} "
+                    f"belongs to role '{f.role}', which no signer holds."
+                )
+    return list(dict.fromkeys(problems))
+
+
+def _as_input(signer: Signer) -> SignerInput:
+    return SignerInput(
+        first_name=signer.first_name,
+        last_name=signer.last_name,
+        email=signer.email,
+        role=signer.role,
+    )
+
+
+def start_session(deps: Deps, caller: Caller, session_id: str, return_url: str) -> None:
+    with deps.uow() as uow:
+        session = load(uow, caller, session_id, lock=True)
+        lifecycle.ensure_allowed(session, Action.START)
+        pending = [
+            d.file_name
+            for d in session.documents
+            if d.processing_status is ProcessingStatus.PENDING
+        ]
+        if pending:
+            raise DocumentsPending(files=", ".join(pending))
+        problems = start_problems(session)
+        if problems:
+            raise StartRefused(problems=problems)
+        client = client_of(uow, caller)
+        before = _signer_statuses(session)
+        lifecycle.transition(session, Action.START, deps.clock.now())
+        if return_url:
+            session.info.return_url = return_url
+        actor = caller.actor()
+        invite_turn(deps, uow, client, session, actor)
+        _status_change(deps, uow, client, session, actor, "Session sent for signature", before)
+        uow.sessions.save(session)
+        uow.commit()
+
+
+_DESCRIPTIONS = {
+    Action.PAUSE: "Session paused for editing",
+    Action.CANCEL: "Session cancelled",
+    Action.CLOSE: "Session closed early by the sender; unfinished signers cancelled",
+    Action.DELETE: "Session deleted",
+}
+
+
+def change_status(
+    deps: Deps, caller: Caller, session_id: str, action: Action, username: str | None = None
+) -> SigningSession:
+    """EditSession (pause), CancelSession, CloseSession, DeleteSession."""
+    with deps.uow() as uow:
+        name = owner(uow, caller, username).username if username else ""
+        session = load(uow, caller, session_id, lock=True)
+        client = client_of(uow, caller)
+        before = _signer_statuses(session)
+        lifecycle.transition(session, action, deps.clock.now())
+        _status_change(
+            deps, uow, client, session, caller.actor(name), _DESCRIPTIONS[action], before
+        )
+        uow.sessions.save(session)
+        uow.commit()
+    return session
+
+
+def purge_session(deps: Deps, caller: Caller, session_id: str, purge_now: bool) -> None:
+    with deps.uow() as uow:
+        session = load(uow, caller, session_id, lock=True)
+        client = client_of(uow, caller)
+        wait = timedelta(hours=client.settings.purge_wait_hours)
+        lifecycle.request_purge(session, deps.clock.now(), purge_now, wait)
+        description = (
+            "Documents purged"
+            if purge_now
+            else f"Purge requested; documents will be deleted after {wait}"
+        )
+        freed = _forget_blobs(session) if purge_now else []
+        _status_change(deps, uow, client, session, caller.actor(), description, {})
+        uow.sessions.save(session)
+        uow.commit()
+    _delete_unused(deps, freed)
+
+
+def cancel_purging(deps: Deps, caller: Caller, session_id: str) -> None:
+    with deps.uow() as uow:
+        session = load(uow, caller, session_id, lock=True)
+        client = client_of(uow, caller)
+        lifecycle.cancel_purge(session, deps.clock.now())
+        events.audit(
+            deps,
+            uow,
+            session,
+            AuditKind.PURGE_CANCELLED,
+            f"Purge cancelled; status back to {session.status.label}",
+            caller.actor(),
+        )
+        events.session_status_changed(deps, uow, client, session)
+        uow.sessions.save(session)
+        uow.commit()
+
+
+def _forget_blobs(session: SigningSession) -> list[str]:
+    """Detach every byte the session holds; return the blob keys to delete after commit."""
+    keys: list[str] = []
+    for doc in session.documents:
+        if doc.blob_key:
+            keys.append(doc.blob_key)
+            doc.blob_key = None
+    for signer in session.signers:
+        for key in (signer.signature_image_key, signer.initials_image_key):
+            if key:
+                keys.append(key)
+        signer.signature_image_key = signer.initials_image_key = None
+    return keys
+
+
+def _delete_unused(deps: Deps, keys: list[str]) -> None:
+    if not keys:
+        return
+    with deps.uow(write=False) as uow:
+        unused = [k for k in set(keys) if not uow.sessions.blob_in_use(k)]
+    for key in unused:
+        deps.blobs.delete(key)
+
+
+def run_due(deps: Deps, client_id: str, session_id: str) -> None:
+    """The sweep's work on one session: expire, finish a purge, or archive, as is due."""
+    now = deps.clock.now()
+    freed: list[str] = []
+    with deps.uow() as uow:
+        session = uow.sessions.get(client_id, session_id, for_update=True)
+        client = uow.clients.get(client_id)
+        if session is None or client is None:
+            raise SessionNotFound(session_id=session_id)
+        before = _signer_statuses(session)
+        expires = session.info.expires_on
+        if session.status in lifecycle.ALLOWED_FROM[Action.EXPIRE] and expires and expires <= now:
+            lifecycle.transition(session, Action.EXPIRE, now)
+            description = "Session expired"
+        elif (
+            session.status is SessionStatus.TO_BE_PURGED
+            and session.purge_due_at
+            and session.purge_due_at <= now
+        ):
+            lifecycle.finish_purge(session, now)
+            freed = _forget_blobs(session)
+            description = "Documents purged after the waiting period"
+        elif (
+            session.status is SessionStatus.COMPLETED
+            and session.completed_at
+            and session.completed_at <= now - lifecycle.ARCHIVE_AFTER
+        ):
+            lifecycle.transition(session, Action.ARCHIVE, now)
+            description = "Session archived 30 days after completion"
+        else:
+            return
+        _status_change(deps, uow, client, session, SYSTEM, description, before)
+        uow.sessions.save(session)
+        uow.commit()
+    _delete_unused(deps, freed)

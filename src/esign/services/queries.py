@@ -1,0 +1,107 @@
+"""Read-only session use cases: one session, listings, the audit trail, invite links, roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from esign.domain.audit import AuditEvent, ChainBreak, verify_chain
+from esign.domain.enums import LiteSortColumn, SessionStatus
+from esign.domain.errors import (
+    DocumentNotFound,
+    DocumentNotReady,
+    SessionPurged,
+    ValidationFailed,
+)
+from esign.domain.model import SigningSession
+from esign.domain.ports import Page
+from esign.services.context import Caller, Deps
+from esign.services.sessions import client_of, load, owner
+
+
+def get_session(deps: Deps, caller: Caller, session_id: str) -> SigningSession:
+    with deps.uow(write=False) as uow:
+        return load(uow, caller, session_id)
+
+
+def _page_bounds(deps: Deps, page_size: int, page_num: int) -> None:
+    if not 1 <= page_size <= deps.limits.max_page_size:
+        raise ValidationFailed(
+            field="pageSize", reason=f"must be between 1 and {deps.limits.max_page_size}"
+        )
+    if page_num < 0:
+        raise ValidationFailed(field="pageNum", reason="must be 0 or more (pages count from 0)")
+
+
+def lite_sessions(
+    deps: Deps,
+    caller: Caller,
+    username: str,
+    transaction_id: str,
+    page_size: int,
+    page_num: int,
+    sort: LiteSortColumn,
+    descending: bool,
+) -> Page:
+    _page_bounds(deps, page_size, page_num)
+    with deps.uow(write=False) as uow:
+        user = owner(uow, caller, username)
+        return uow.sessions.lite_page(
+            caller.client_id, user.id, transaction_id, sort, descending, page_size, page_num
+        )
+
+
+def sessions_with_status(
+    deps: Deps, caller: Caller, status: SessionStatus, page_size: int, page_num: int
+) -> tuple[list[str], int]:
+    _page_bounds(deps, page_size, page_num)
+    with deps.uow(write=False) as uow:
+        return uow.sessions.ids_with_status(caller.client_id, status, page_size, page_num)
+
+
+def sessions_by_transaction(
+    deps: Deps, caller: Caller, username: str, transaction_id: str
+) -> list[SigningSession]:
+    with deps.uow(write=False) as uow:
+        user = owner(uow, caller, username)
+        ids = uow.sessions.by_transaction(caller.client_id, user.id, transaction_id)
+        return [load(uow, caller, i) for i in ids]
+
+
+def action_logs(deps: Deps, caller: Caller, session_id: str) -> list[AuditEvent]:
+    with deps.uow(write=False) as uow:
+        session = load(uow, caller, session_id)
+        return uow.audit.for_session(session.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    events: int
+    head: str
+    broken: ChainBreak | None
+
+
+def verify_audit(deps: Deps, session_id: str) -> ChainReport:
+    """For operators (`esign audit verify`): check a session's hash chain, any client."""
+    with deps.uow(write=False) as uow:
+        trail = uow.audit.for_session(session_id)
+    return ChainReport(len(trail), trail[-1].hash if trail else "", verify_chain(trail))
+
+
+def roles(deps: Deps, caller: Caller) -> list[str]:
+    with deps.uow(write=False) as uow:
+        return list(client_of(uow, caller).settings.roles)
+
+
+def document_file(
+    deps: Deps, caller: Caller, session_id: str, document_id: str
+) -> tuple[str, bytes]:
+    with deps.uow(write=False) as uow:
+        session = load(uow, caller, session_id)
+    doc = session.document(document_id.strip())
+    if doc is None:
+        raise DocumentNotFound(document_id=document_id)
+    if session.status in (SessionStatus.PURGED,) or doc.blob_key is None:
+        raise SessionPurged(session_id=session.id)
+    if doc.content_type != "application/pdf":
+        raise DocumentNotReady(file_name=doc.file_name)  # conversion has not produced a PDF
+    return doc.file_name, deps.blobs.get(doc.blob_key)

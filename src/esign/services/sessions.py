@@ -1,0 +1,406 @@
+"""Session use cases that create and change a session's content (contract §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from esign.domain import lifecycle
+from esign.domain.audit import Actor, AuditKind
+from esign.domain.enums import SessionStatus, SignerStatus, UserStatus
+from esign.domain.errors import (
+    SessionNotFound,
+    SessionPurged,
+    UserInactive,
+    UsernameNotFound,
+    ValidationFailed,
+)
+from esign.domain.lifecycle import Action
+from esign.domain.model import (
+    Client,
+    Document,
+    Field,
+    Problem,
+    SessionInfo,
+    Signer,
+    SigningSession,
+    User,
+)
+from esign.domain.ports import UnitOfWork
+from esign.services import events, intake
+from esign.services.commands import CopyOptions, SessionInfoInput, SessionInput, SignerInput
+from esign.services.context import Caller, Deps, new_id
+
+
+@dataclass(slots=True)
+class SessionResult:
+    session: SigningSession
+    problems: list[Problem] = field(default_factory=list)
+
+
+def owner(uow: UnitOfWork, caller: Caller, username: str) -> User:
+    """The user named in the body: one of the caller's client, and active."""
+    user = uow.users.find_by_username(caller.client_id, username) if username.strip() else None
+    if user is None:
+        raise UsernameNotFound(username=username)
+    if user.status is not UserStatus.ACTIVE:
+        raise UserInactive(username=username)
+    return user
+
+
+def load(uow: UnitOfWork, caller: Caller, session_id: str, *, lock: bool = False) -> SigningSession:
+    session = uow.sessions.get(caller.client_id, session_id.strip(), for_update=lock)
+    if session is None:
+        raise SessionNotFound(session_id=session_id)
+    return session
+
+
+def client_of(uow: UnitOfWork, caller: Caller) -> Client:
+    client = uow.clients.get(caller.client_id)
+    assert client is not None, "a valid token names an existing client"
+    return client
+
+
+def _check_dates(deps: Deps, info: SessionInfoInput) -> None:
+    if info.expires_on is None:
+        return
+    now = deps.clock.now()
+    if info.expires_on <= now:
+        raise ValidationFailed(field="ExpiresOn", reason="must be in the future")
+    if info.expires_on > now + lifecycle.MAX_EXPIRY:
+        raise ValidationFailed(field="ExpiresOn", reason="must be at most 90 days ahead")
+
+
+def _new_info(deps: Deps, given: SessionInfoInput, owner_user: User) -> SessionInfo:
+    if not (given.title or "").strip():
+        raise ValidationFailed(field="SessionInfo.Title", reason="is required")
+    _check_dates(deps, given)
+    reminder = min(max(given.reminder_frequency_days or 0, 0), lifecycle.MAX_REMINDER_DAYS)
+    info = SessionInfo(
+        title=(given.title or "").strip(),
+        reminder_frequency_days=reminder,
+        owner_name=given.owner_name or f"{owner_user.first_name} {owner_user.last_name}".strip(),
+        owner_email=given.owner_email or owner_user.username,
+        password_hash=deps.passwords.hash(given.password) if given.password else None,
+    )
+    for name in (
+        "description",
+        "return_url",
+        "transaction_id",
+        "copy_to",
+        "allow_delegation",
+        "email_options",
+        "first_signer",
+        "owner_signature",
+        "use_sequence",
+        "expires_on",
+        "send_signer_invites",
+        "send_session_redirect_url",
+        "application_key",
+    ):
+        value = getattr(given, name)
+        if value is not None:
+            setattr(info, name, value)
+    return info
+
+
+def create_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput) -> SessionResult:
+    with deps.uow(write=False) as uow:
+        owner_user = owner(uow, caller, username)
+    info = _new_info(deps, cmd.info, owner_user)
+    now = deps.clock.now()
+    session = SigningSession(
+        id=new_id(),
+        client_id=caller.client_id,
+        owner_user_id=owner_user.id,
+        info=info,
+        created_at=now,
+        status_changed_at=now,
+        owner_username=owner_user.username,
+    )
+    # Files are validated and stored before the transaction: the slow part holds no lock.
+    accepted, problems = intake.accept_documents(deps, cmd.documents, 0)
+    intake.place_documents(session, accepted)
+    added, signer_problems = intake.accept_signers(deps, session, cmd.signers)
+    problems += signer_problems
+    actor = caller.actor(owner_user.username)
+    with deps.uow() as uow:
+        uow.sessions.add(session)
+        events.audit(
+            deps,
+            uow,
+            session,
+            AuditKind.SESSION_CREATED,
+            f"Session '{info.title}' created by {owner_user.username}",
+            actor,
+        )
+        _audit_additions(deps, uow, session, [d for _, d in accepted], added, problems, actor)
+        uow.commit()
+    return SessionResult(session, problems)
+
+
+def _audit_additions(
+    deps: Deps,
+    uow: UnitOfWork,
+    session: SigningSession,
+    docs: list[Document],
+    signers: list[Signer],
+    problems: list[Problem],
+    actor: Actor,
+) -> None:
+    for doc in docs:
+        events.audit(
+            deps,
+            uow,
+            session,
+            AuditKind.DOCUMENT_ADDED,
+            f"Document '{doc.file_name}' added ({doc.size} bytes, sha256 {doc.sha256})",
+            actor,
+            document_id=doc.id,
+            sha256=doc.sha256,
+        )
+    for signer in signers:
+        events.audit(
+            deps,
+            uow,
+            session,
+            AuditKind.SIGNER_ADDED,
+            f"Signer {signer.full_name} <{signer.email}> added as '{signer.role}'",
+            actor,
+            signer_id=signer.id,
+        )
+    for problem in problems:
+        kind = (
+            AuditKind.DOCUMENT_REFUSED
+            if problem.code == "file_not_uploaded"
+            else AuditKind.SIGNER_REFUSED
+        )
+        events.audit(deps, uow, session, kind, f"Refused: {problem.code}", actor, **problem.params)
+
+
+def update_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput) -> SessionResult:
+    """UpdateSession / AddSignersDocumentsToSession: add documents and signers."""
+    session_id = cmd.session_id or ""
+    with deps.uow(write=False) as uow:
+        owner_user = owner(uow, caller, username)
+        existing = load(uow, caller, session_id)
+        lifecycle.ensure_allowed(existing, Action.UPDATE)
+        stored_bytes = sum(d.size for d in existing.documents)
+    accepted, problems = intake.accept_documents(deps, cmd.documents, stored_bytes)
+    actor = caller.actor(owner_user.username)
+    with deps.uow() as uow:
+        session = load(uow, caller, session_id, lock=True)
+        lifecycle.ensure_allowed(session, Action.UPDATE)  # it may have moved meanwhile
+        client = client_of(uow, caller)
+        intake.place_documents(session, accepted)
+        added, signer_problems = intake.accept_signers(deps, session, cmd.signers)
+        problems += signer_problems
+        removed = 0
+        if cmd.info.remove_unassigned_signer_roles:
+            removed = intake.remove_unassigned_fields(session)
+        _audit_additions(deps, uow, session, [d for _, d in accepted], added, problems, actor)
+        if removed:
+            events.audit(
+                deps,
+                uow,
+                session,
+                AuditKind.FIELDS_REMOVED,
+                f"{removed} fields of unassigned roles removed",
+                actor,
+            )
+        invite_turn(deps, uow, client, session, actor)
+        uow.sessions.save(session)
+        uow.commit()
+    return SessionResult(session, problems)
+
+
+def invite_turn(
+    deps: Deps, uow: UnitOfWork, client: Client, session: SigningSession, actor: Actor
+) -> None:
+    """Invite the signers whose turn has come (a Sent session only) and say so."""
+    for signer_id in lifecycle.invite_due_signers(session, deps.clock.now()):
+        signer = session.signer(signer_id)
+        assert signer is not None
+        note = "invitation due" if signer.invitation_due else "invites disabled"
+        events.audit(
+            deps,
+            uow,
+            session,
+            AuditKind.SIGNER_INVITED,
+            f"Signer {signer.full_name} <{signer.email}> invited ({note})",
+            actor,
+            signer_id=signer.id,
+        )
+        events.signer_status_changed(deps, uow, client, session, signer)
+
+
+def copy_session(
+    deps: Deps, caller: Caller, username: str, options: CopyOptions, cmd: SessionInput
+) -> SessionResult:
+    """CopySigningSession: a new Draft with the source's documents and signers."""
+    source_id = cmd.session_id or ""
+    with deps.uow(write=False) as uow:
+        owner_user = owner(uow, caller, username) if username.strip() else None
+        source = load(uow, caller, source_id)
+        if owner_user is None:
+            owner_user = uow.users.get(caller.client_id, source.owner_user_id)
+            assert owner_user is not None
+    if source.status in (SessionStatus.PURGED,):
+        raise SessionPurged(session_id=source.id)
+    now = deps.clock.now()
+    info = SessionInfo(**{f: getattr(source.info, f) for f in SessionInfo.__slots__})
+    info.expires_on = None  # the vendor never copies the expiry date
+    session = SigningSession(
+        id=new_id(),
+        client_id=caller.client_id,
+        owner_user_id=owner_user.id,
+        info=info,
+        created_at=now,
+        status_changed_at=now,
+        owner_username=owner_user.username,
+    )
+    for doc in source.documents:
+        session.documents.append(_copy_document(doc, options.retain_fields))
+    problems = _copy_signers(deps, source, session, cmd.signers)
+    actor = caller.actor(owner_user.username)
+    with deps.uow() as uow:
+        client = client_of(uow, caller)
+        uow.sessions.add(session)
+        events.audit(
+            deps,
+            uow,
+            session,
+            AuditKind.SESSION_COPIED_FROM,
+            f"Session created as a copy of {source.id}",
+            actor,
+            source=source.id,
+        )
+        locked = load(uow, caller, source.id, lock=True)
+        events.audit(
+            deps,
+            uow,
+            locked,
+            AuditKind.SESSION_COPIED,
+            f"Session copied to {session.id}",
+            actor,
+            copy=session.id,
+        )
+        events.session_status_changed(deps, uow, client, locked, new_session_id=session.id)
+        uow.commit()
+    return SessionResult(session, problems)
+
+
+def _copy_document(doc: Document, retain_fields: bool) -> Document:
+    fields = [Field(**{f: getattr(x, f) for f in Field.__slots__}) for x in doc.fields]
+    for f in fields:
+        f.id, f.value = new_id(), None
+    return Document(
+        **{
+            **{f: getattr(doc, f) for f in Document.__slots__},
+            "id": new_id(),
+            "fields": fields if retain_fields else [],
+            "processing_errors": list(doc.processing_errors),
+        }
+    )
+
+
+def _copy_signers(
+    deps: Deps, source: SigningSession, session: SigningSession, given: list[SignerInput]
+) -> list[Problem]:
+    replacements = {g.signer_id: g for g in given if g.signer_id}
+    problems: list[Problem] = []
+    for old in source.signers:
+        item = replacements.pop(old.id, None)
+        base = SignerInput(
+            first_name=old.first_name,
+            last_name=old.last_name,
+            email=old.email,
+            role=old.role,
+            sequence=old.sequence,
+            auth_method=old.auth_method,
+            auth_methods=list(old.auth_methods),
+            sms_phone_number=old.sms_phone_number,
+            in_person=old.in_person,
+            properties=list(old.properties),
+            merge_field_mapping=dict(old.merge_field_mapping),
+            mandate_doc_upload=old.mandate_doc_upload,
+        )
+        if item is not None:
+            base.first_name = item.first_name or base.first_name
+            base.last_name = item.last_name or base.last_name
+            base.email = item.email or base.email
+        signer = intake.build_signer(deps, base)
+        signer.password_hash = old.password_hash
+        session.signers.append(signer)
+    for signer_id in replacements:
+        problems.append(Problem("signer_not_in_source", {"signer_id": signer_id}))
+    _, added_problems = intake.accept_signers(deps, session, [g for g in given if not g.signer_id])
+    return problems + added_problems
+
+
+def signer_updates(
+    deps: Deps, caller: Caller, username: str, session_id: str, given: list[SignerInput]
+) -> SessionResult:
+    """Update Signers: change the contact details of signers who have not finished."""
+    with deps.uow() as uow:
+        owner_user = owner(uow, caller, username)
+        session = load(uow, caller, session_id, lock=True)
+        lifecycle.ensure_allowed(session, Action.UPDATE_SIGNERS)
+        problems: list[Problem] = []
+        actor = caller.actor(owner_user.username)
+        for item in given:
+            signer = session.signer(item.signer_id or "")
+            if signer is None:
+                problems.append(Problem("signer_not_found", {"signer_id": item.signer_id or ""}))
+                continue
+            if signer.status in (SignerStatus.COMPLETED, SignerStatus.DECLINED):
+                problems.append(Problem("signer_finished", {"signer": signer.full_name}))
+                continue
+            merged = SignerInput(
+                first_name=item.first_name or signer.first_name,
+                last_name=item.last_name or signer.last_name,
+                email=item.email or signer.email,
+                role=signer.role,
+            )
+            problem = intake.signer_problem(merged)
+            if problem:
+                problems.append(problem)
+                continue
+            signer.first_name, signer.last_name = merged.first_name, merged.last_name
+            signer.email = merged.email.strip()
+            if item.sms_phone_number:
+                signer.sms_phone_number = item.sms_phone_number
+            if item.password:
+                signer.password_hash = deps.passwords.hash(item.password)
+            events.audit(
+                deps,
+                uow,
+                session,
+                AuditKind.SIGNER_UPDATED,
+                f"Signer {signer.full_name} <{signer.email}> updated",
+                actor,
+                signer_id=signer.id,
+            )
+        uow.sessions.save(session)
+        uow.commit()
+    return SessionResult(session, problems)
+
+
+def update_transaction_id(
+    deps: Deps, caller: Caller, username: str, session_id: str, transaction_id: str
+) -> None:
+    with deps.uow() as uow:
+        owner_user = owner(uow, caller, username)
+        session = load(uow, caller, session_id, lock=True)
+        lifecycle.ensure_allowed(session, Action.UPDATE_TRANSACTION)
+        old = session.info.transaction_id
+        session.info.transaction_id = transaction_id.strip()
+        events.audit(
+            deps,
+            uow,
+            session,
+            AuditKind.TRANSACTION_CHANGED,
+            f"Transaction id changed from '{old}' to '{session.info.transaction_id}'",
+            caller.actor(owner_user.username),
+        )
+        uow.sessions.save(session)
+        uow.commit()

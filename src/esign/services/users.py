@@ -1,0 +1,163 @@
+"""User use cases U1–U6: usernames are e-mail addresses, unique within a client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from esign.domain.enums import UserStatus
+from esign.domain.errors import UsernameTaken, UserNotFound, ValidationFailed
+from esign.domain.model import User
+from esign.domain.ports import UnitOfWork
+from esign.services.context import Caller, Deps, new_id
+from esign.services.intake import EMAIL
+
+
+@dataclass(slots=True)
+class UserInput:
+    """A user as given; None means not given. The password arrives encrypted with `salt`."""
+
+    system_user_id: str | None = None
+    username: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    encrypted_password: str | None = None
+    company: str | None = None
+    email_signature: str | None = None
+    status: UserStatus | None = None
+    region: str | None = None
+    subscription_type: str | None = None
+    time_zone_id: str | None = None
+    cell_number: str | None = None
+    phone_number: str | None = None
+    date_format: str | None = None
+    job_title: str | None = None
+
+
+_PLAIN = (
+    "first_name",
+    "last_name",
+    "company",
+    "email_signature",
+    "region",
+    "subscription_type",
+    "time_zone_id",
+    "cell_number",
+    "phone_number",
+    "date_format",
+    "job_title",
+)
+
+
+def _password(deps: Deps, given: UserInput, salt: str) -> str | None:
+    if not given.encrypted_password:
+        return None
+    plain = deps.cipher.decrypt(given.encrypted_password, salt)
+    if plain is None:
+        raise ValidationFailed(
+            field="user.Password", reason="could not be decrypted with the given salt"
+        )
+    if len(plain) < 8:
+        raise ValidationFailed(field="user.Password", reason="must be at least 8 characters")
+    return deps.passwords.hash(plain)
+
+
+def _username(value: str | None, field: str = "user.Username") -> str:
+    name = (value or "").strip().lower()
+    if not EMAIL.match(name):
+        raise ValidationFailed(field=field, reason="must be an e-mail address")
+    return name
+
+
+def _apply(user: User, given: UserInput) -> None:
+    for name in _PLAIN:
+        value = getattr(given, name)
+        if value is not None:
+            setattr(user, name, value.strip())
+    if given.status is not None:
+        user.status = given.status
+
+
+def create_user(deps: Deps, caller: Caller, salt: str, given: UserInput) -> User:
+    username = _username(given.username)
+    for name in ("first_name", "last_name"):
+        if not (getattr(given, name) or "").strip():
+            field = "user." + "".join(p.title() for p in name.split("_"))
+            raise ValidationFailed(field=field, reason="is required")
+    if not given.encrypted_password:
+        raise ValidationFailed(field="user.Password", reason="is required")
+    user = User(
+        id=new_id(),
+        client_id=caller.client_id,
+        username=username,
+        first_name="",
+        last_name="",
+        password_hash=_password(deps, given, salt),
+        created_at=deps.clock.now(),
+    )
+    _apply(user, given)
+    with deps.uow() as uow:
+        if uow.users.find_by_username(caller.client_id, username):
+            raise UsernameTaken(username=username)
+        uow.users.add(user)
+        uow.commit()
+    return user
+
+
+def get_user(deps: Deps, caller: Caller, user_id: str) -> User:
+    with deps.uow(write=False) as uow:
+        user = uow.users.get(caller.client_id, user_id.strip())
+    if user is None:
+        raise UserNotFound(user=user_id)
+    return user
+
+
+def find_user(deps: Deps, caller: Caller, username: str) -> User:
+    with deps.uow(write=False) as uow:
+        user = uow.users.find_by_username(caller.client_id, username)
+    if user is None:
+        raise UserNotFound(user=username)
+    return user
+
+
+def _locate(uow: UnitOfWork, caller: Caller, user_id: str | None, username: str | None) -> User:
+    user = None
+    if user_id:
+        user = uow.users.get(caller.client_id, user_id.strip())
+    elif username:
+        user = uow.users.find_by_username(caller.client_id, username)
+    if user is None:
+        raise UserNotFound(user=user_id or username or "")
+    return user
+
+
+def update_user(
+    deps: Deps, caller: Caller, salt: str, given: UserInput, old_username: str | None = None
+) -> User:
+    """UpdateUser (by SystemUserId or Username) and UpdateUserByUsername (oldUsername)."""
+    password_hash = _password(deps, given, salt)
+    with deps.uow() as uow:
+        if old_username is not None:
+            user = _locate(uow, caller, None, old_username)
+        else:
+            user = _locate(uow, caller, given.system_user_id, given.username)
+        if old_username is not None and given.username:
+            new_name = _username(given.username)
+            other = uow.users.find_by_username(caller.client_id, new_name)
+            if other is not None and other.id != user.id:
+                raise UsernameTaken(username=new_name)
+            user.username = new_name
+        _apply(user, given)
+        if password_hash:
+            user.password_hash = password_hash
+        uow.users.update(user)
+        uow.commit()
+    return user
+
+
+def provision_user(deps: Deps, caller: Caller, user_id: str, status: UserStatus) -> User:
+    with deps.uow() as uow:
+        user = _locate(uow, caller, user_id, None)
+        user.status = status
+        uow.users.update(user)
+        uow.commit()
+    return user

@@ -1,0 +1,80 @@
+"""Webhook delivery (contract §8): signed, retried with backoff for 48 hours, all logged."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from esign.domain.jobs import WebhookAttempt, WebhookDelivery, backoff
+from esign.services.context import Caller, Deps
+
+
+class RetryLater(Exception):
+    """The job should run again at `when`."""
+
+    def __init__(self, when: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.when = when
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "v1=" + mac.hexdigest()
+
+
+def deliver(deps: Deps, delivery_id: str) -> None:
+    """One attempt. Raises RetryLater while the 48-hour window lasts and the attempt failed."""
+    with deps.uow(write=False) as uow:
+        delivery = uow.webhooks.get(delivery_id)
+        client = uow.clients.get(delivery.client_id) if delivery else None
+    if delivery is None or client is None or delivery.status != "pending":
+        return  # already delivered or given up: a re-run is a no-op
+    now = deps.clock.now()
+    refusal = deps.webhooks.check_url(delivery.url)
+    if refusal is not None:
+        delivery.attempts.append(WebhookAttempt(now, None, f"refused: {refusal}", 0))
+        delivery.status, delivery.next_attempt_at = "refused", None
+        _save(deps, delivery)
+        return
+    body = delivery.body.encode()
+    timestamp = str(int(now.timestamp()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Esign-Timestamp": timestamp,
+        "X-Esign-Delivery": delivery.id,
+        "User-Agent": "esign-webhooks/1",
+    }
+    if client.settings.webhook_secret:
+        headers["X-Esign-Signature"] = signature(client.settings.webhook_secret, timestamp, body)
+    result = deps.webhooks.post(delivery.url, body, headers)
+    delivery.attempts.append(
+        WebhookAttempt(now, result.status_code, result.error, result.duration_ms)
+    )
+    if result.status_code is not None and 200 <= result.status_code < 300:
+        delivery.status, delivery.next_attempt_at = "delivered", None
+        _save(deps, delivery)
+        return
+    wait = backoff(
+        len(delivery.attempts), deps.limits.webhook_first_retry, deps.limits.webhook_max_interval
+    )
+    if now + wait > delivery.created_at + deps.limits.webhook_retry_for:
+        delivery.status, delivery.next_attempt_at = "failed", None
+        _save(deps, delivery)
+        return
+    delivery.next_attempt_at = now + wait
+    _save(deps, delivery)
+    raise RetryLater(now + wait, result.error or f"HTTP {result.status_code}")
+
+
+def _save(deps: Deps, delivery: WebhookDelivery) -> None:
+    with deps.uow() as uow:
+        uow.webhooks.save(delivery)
+        uow.commit()
+
+
+def deliveries(
+    deps: Deps, caller: Caller, page_size: int, page_num: int
+) -> tuple[list[WebhookDelivery], int]:
+    with deps.uow(write=False) as uow:
+        return uow.webhooks.page(caller.client_id, page_size, page_num)

@@ -1,0 +1,29 @@
+"""Bring the schema to the newest revision; safe when several processes start at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, text
+
+from esign.storage.database import WRITE_OPTION
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    cfg = alembic_config()
+    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+        if engine.dialect.name == "postgresql":
+            # One migrator at a time across processes and machines.
+            conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
