@@ -55,8 +55,9 @@ def database_url() -> Iterator[str | None]:
         return
     url = _postgres_database()
     yield url
-    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
     admin.dispose()

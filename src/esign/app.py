@@ -49,6 +49,9 @@ def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True
     engine = make_engine(settings.database_url or sqlite_url(settings.data_dir))
     if migrate:
         upgrade(engine)
+    limits = Limits(
+        max_session_bytes=settings.max_session_mb * 1024 * 1024, max_pages=settings.max_pages
+    )
     holder: dict[str, Deps] = {}
     job_engine = JobEngine(make_huey(settings.data_dir, settings.redis_url), lambda: holder["deps"])
     deps = Deps(
@@ -57,17 +60,22 @@ def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True
         cipher=ServerCipher(load_or_create_master_key(settings.data_dir, settings.secret_key)),
         passwords=ScryptPasswordHasher(),
         blobs=LocalBlobStore(settings.data_dir / "blobs"),
-        pdf=PikePdfInspector(),
+        pdf=PikePdfInspector(max_pages=limits.max_pages),
         webhooks=HttpWebhookTransport(settings.webhook_allow_private, settings.webhook_allow_hosts),
         public_url=settings.public_url,
-        limits=Limits(),
+        limits=limits,
     )
     holder["deps"] = deps
     return Runtime(settings, engine, deps, job_engine)
 
 
 def build_app(runtime: Runtime) -> Starlette:
-    dispatcher = Dispatcher(runtime.deps, ROUTES, runtime.settings.max_body_mb * 1024 * 1024)
+    dispatcher = Dispatcher(
+        runtime.deps,
+        ROUTES,
+        runtime.settings.max_body_mb * 1024 * 1024,
+        runtime.settings.request_threads or (2 if runtime.engine.dialect.name == "sqlite" else 8),
+    )
     spec = openapi.document(ROUTES, __version__)
     page = openapi.html_page(ROUTES)
 

@@ -9,6 +9,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -84,6 +86,13 @@ def parser() -> argparse.ArgumentParser:
     hook.add_argument("--url", required=True, help="empty to remove the webhook")
     hook.add_argument("--secret", help="signing secret (default: keep or generate)")
     hook.add_argument("--json", action="store_true")
+    conf = client_cmd.add_parser("configure", help="change a client's settings")
+    _common(conf)
+    conf.add_argument("--client-id", required=True)
+    conf.add_argument("--token-lifetime-minutes", type=int)
+    conf.add_argument("--purge-wait-hours", type=int)
+    conf.add_argument("--roles", help="comma-separated predefined signer roles")
+    conf.add_argument("--json", action="store_true")
     _common(client_cmd.add_parser("list", help="list clients"))
 
     user_cmd = sub.add_parser("users", help="manage users").add_subparsers(
@@ -139,6 +148,25 @@ def cmd_clients(args: argparse.Namespace, rt: Runtime) -> int:
             args,
             {"ClientId": args.client_id, "WebhookUrl": args.url, "WebhookSecret": secret},
             f"WebhookUrl: {args.url or '(none)'}\nWebhookSecret: {secret}",
+        )
+    elif args.action == "configure":
+        roles = args.roles.split(",") if args.roles is not None else None
+        c = clients.configure(
+            deps,
+            args.client_id,
+            token_lifetime_minutes=args.token_lifetime_minutes,
+            purge_wait_hours=args.purge_wait_hours,
+            roles=roles,
+        )
+        settings = {
+            "TokenLifetimeMinutes": c.settings.token_lifetime_minutes,
+            "PurgeWaitHours": c.settings.purge_wait_hours,
+            "Roles": c.settings.roles,
+        }
+        _print(
+            args,
+            {"ClientId": c.id, **settings},
+            "\n".join(f"{k}: {v}" for k, v in settings.items()),
         )
     else:
         for c in clients.list_clients(deps):
@@ -197,6 +225,10 @@ def _first_start(rt: Runtime, host: str, port: int) -> None:
     print("=" * 72, flush=True)
 
 
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
     import uvicorn
 
@@ -204,7 +236,11 @@ def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
     worker = None
     if not args.no_worker:
         # huey's consumer wants a main thread for its signal handlers: its own process.
-        env = {**os.environ, "ESIGN_DATA_DIR": str(rt.settings.data_dir)}
+        env = {
+            **os.environ,
+            "ESIGN_DATA_DIR": str(rt.settings.data_dir),
+            "ESIGN_PARENT_PID": str(os.getpid()),
+        }
         if rt.settings.database_url:
             env["ESIGN_DATABASE_URL"] = rt.settings.database_url
         if rt.settings.redis_url:
@@ -212,6 +248,9 @@ def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
         worker = subprocess.Popen(
             [sys.executable, "-m", "esign.cli", "worker", "--no-migrate"], env=env
         )
+    # uvicorn shuts down on SIGTERM, then raises it again once its own handler is gone: with
+    # the default action that would end this process before it stops the worker.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         config = uvicorn.Config(
             build_app(rt),
@@ -232,7 +271,21 @@ def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
     return 0
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """A worker started by `esign serve` stops when serve dies, even by SIGKILL."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGINT)  # huey's graceful shutdown
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def cmd_worker(args: argparse.Namespace, rt: Runtime) -> int:
+    parent = os.environ.get("ESIGN_PARENT_PID", "")
+    if parent.isdigit():
+        _exit_with_parent(int(parent))
     consumer = rt.jobs.huey.create_consumer(
         workers=args.threads, worker_type="thread", periodic=True, check_worker_health=True
     )
@@ -242,6 +295,7 @@ def cmd_worker(args: argparse.Namespace, rt: Runtime) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     argv = list(sys.argv[1:] if argv is None else argv)
     migrate = "--no-migrate" not in argv
     argv = [a for a in argv if a != "--no-migrate"]

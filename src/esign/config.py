@@ -17,6 +17,9 @@ class Settings:
     webhook_allow_private: bool = False
     webhook_allow_hosts: frozenset[str] = frozenset()
     max_body_mb: int = 160
+    max_session_mb: int = 100
+    max_pages: int = 500
+    request_threads: int = 0  # 0: 2 on SQLite (GIL-bound), 8 on PostgreSQL (network waits)
 
     @staticmethod
     def from_env(**overrides: object) -> Settings:
@@ -32,6 +35,9 @@ class Settings:
                 h.strip() for h in env.get("ESIGN_WEBHOOK_ALLOW_HOSTS", "").split(",") if h.strip()
             ),
             "max_body_mb": int(env.get("ESIGN_MAX_BODY_MB", "160")),
+            "max_session_mb": int(env.get("ESIGN_MAX_SESSION_MB", "100")),
+            "max_pages": int(env.get("ESIGN_MAX_PAGES", "500")),
+            "request_threads": int(env.get("ESIGN_REQUEST_THREADS", "0")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         data_dir = Path(str(values["data_dir"])).expanduser()

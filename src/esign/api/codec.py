@@ -72,6 +72,9 @@ def _str(spec: Spec, value: Any, path: str) -> str:
     text = value if isinstance(value, str) else str(value)
     if len(text) > spec.max_length:
         raise WireError(path, f"is longer than {spec.max_length} characters")
+    if "\x00" in text:
+        # No text field has a use for it, and PostgreSQL cannot store it.
+        raise WireError(path, "contains a NUL character")
     return text
 
 
@@ -109,12 +112,11 @@ def _bytes(spec: Spec, value: Any, path: str) -> bytes:
         text = value.strip()
         if text.startswith("data:") and "," in text:
             text = text.split(",", 1)[1]  # a data URL, as signature pads produce
+        text = "".join(text.split())  # MIME line breaks, as .NET InsertLineBreaks writes
+        altchars = b"-_" if "-" in text or "_" in text else None
         try:
-            return (
-                base64.b64decode(text + "=" * (-len(text) % 4), validate=False)
-                if "-" not in text and "_" not in text
-                else base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            )
+            # Strict: characters outside the alphabet are an error, not silently dropped.
+            return base64.b64decode(text + "=" * (-len(text) % 4), altchars, validate=True)
         except (binascii.Error, ValueError):
             raise WireError(path, "is not valid base64") from None
     if isinstance(value, list):
@@ -183,7 +185,9 @@ def _list(spec: Spec, value: Any, path: str) -> list[Any]:
 
 def _pairs(value: Any, path: str) -> list[tuple[str, str]]:
     if isinstance(value, dict):
-        return [(str(k), _value_text(v, f"{path}.{k}")) for k, v in value.items()]
+        return [
+            (_str(STR, k, f"{path} key"), _value_text(v, f"{path}.{k}")) for k, v in value.items()
+        ]
     if isinstance(value, list):
         pairs = []
         for i, item in enumerate(value):

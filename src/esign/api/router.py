@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.to_thread
 import orjson
-from starlette.concurrency import run_in_threadpool
+from anyio import CapacityLimiter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -63,21 +64,29 @@ class Route:
     returns: str = ""
     query: tuple[str, ...] = ()
     regex: re.Pattern[str] = field(init=False)
+    int_params: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         parts = []
+        ints = []
         for segment in self.path.strip("/").split("/"):
             m = _PARAM.fullmatch(segment)
             if m:
                 parts.append(f"(?P<{m[1]}>\\d+)" if m[2] == "int" else f"(?P<{m[1]}>[^/]+)")
+                if m[2] == "int":
+                    ints.append(m[1])
             else:
                 parts.append(f"(?i:{re.escape(segment)})")
         self.regex = re.compile("^/" + "/".join(parts) + "$")
+        self.int_params = tuple(ints)
 
 
 class Dispatcher:
-    def __init__(self, deps: Deps, routes: list[Route], max_body: int) -> None:
+    def __init__(self, deps: Deps, routes: list[Route], max_body: int, threads: int = 8) -> None:
         self._deps = deps
+        # Few threads: the work holds the GIL most of the time, and every thread more makes
+        # each database call wait longer to take it back.
+        self._limiter = CapacityLimiter(threads)
         self.routes = routes
         self._max_body = max_body
 
@@ -98,21 +107,21 @@ class Dispatcher:
                 {"Allow": allowed},
             )
         route, match = chosen
-        early = await self._read_body(request, route)
-        if isinstance(early, Response):
-            return early
+        raw = await self._read_body(request)
+        if isinstance(raw, Response):
+            return raw
         ctx = Ctx(
             deps=self._deps,
             params=match.groupdict(),
             query={k.lower(): v for k, v in request.query_params.items()},
             headers={k.lower(): v for k, v in request.headers.items()},
-            body=early,
+            body={},
             ip=request.client.host if request.client else "",
             user_agent=request.headers.get("user-agent", "")[:300],
         )
-        return await run_in_threadpool(self._run, route, ctx)
+        return await anyio.to_thread.run_sync(self._run, route, ctx, raw, limiter=self._limiter)
 
-    async def _read_body(self, request: Request, route: Route) -> dict[str, Any] | Response:
+    async def _read_body(self, request: Request) -> bytes | Response:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_body:
             return _too_large(self._max_body)
@@ -122,7 +131,7 @@ class Dispatcher:
             if len(raw) > self._max_body:
                 return _too_large(self._max_body)
         if not raw.strip():
-            return {}
+            return b""
         ctype = request.headers.get("content-type", "application/json").lower()
         if not any(k in ctype for k in ("json", "text/plain", "x-www-form-urlencoded")):
             return encode.render(
@@ -132,8 +141,14 @@ class Dispatcher:
                 ),
                 415,
             )
+        return bytes(raw)
+
+    def _parse(self, route: Route, raw: bytes) -> Any:
+        """The JSON body (parsed here, in the worker thread: one hop per request)."""
+        if not raw:
+            return {}
         try:
-            parsed = await run_in_threadpool(orjson.loads, bytes(raw))
+            parsed = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             return encode.render(
                 encode.failure(
@@ -153,12 +168,15 @@ class Dispatcher:
                     ["Error: The request body must be a JSON object."], ["invalid_request"]
                 )
             )
-        return {"_raw": parsed}
+        return decode(route.body, parsed, "")
 
-    def _run(self, route: Route, ctx: Ctx) -> Response:
+    def _run(self, route: Route, ctx: Ctx, raw: bytes) -> Response:
         try:
-            if route.body is not None and "_raw" in ctx.body:
-                ctx.body = decode(route.body, ctx.body["_raw"], "")
+            _check_params(route, ctx)
+            body = self._parse(route, raw)
+            if isinstance(body, Response):
+                return body
+            ctx.body = body
             if route.auth:
                 token = ctx.headers.get("authorization", "") or ctx.body.get("encryptedToken", "")
                 ctx.caller = auth.authenticate(self._deps, token.strip(), ctx.ip, ctx.user_agent)
@@ -180,6 +198,16 @@ class Dispatcher:
             return encode.render(
                 encode.failure(["Error: Internal server error."], ["internal_error"]), 500
             )
+
+
+def _check_params(route: Route, ctx: Ctx) -> None:
+    """Path and query values reach queries as they are: refuse what no value may hold."""
+    for name, value in (*ctx.params.items(), *ctx.query.items()):
+        if "\x00" in value:
+            raise WireError(name, "contains a NUL character")
+    for name in route.int_params:
+        if len(ctx.params[name].lstrip("0")) > 9:  # and so no database offset overflows
+            raise WireError(name, "is out of range")
 
 
 def _too_large(limit: int) -> Response:

@@ -325,7 +325,9 @@ def update_signers(ctx: Ctx) -> dict[str, Any]:
 
 
 def signer_documents(ctx: Ctx) -> dict[str, Any]:
-    session = queries.get_session(ctx.deps, ctx.who, ctx.params["signingSessionId"])
+    session = queries.get_session(
+        ctx.deps, ctx.who, ctx.params["signingSessionId"], username=ctx.params["username"]
+    )
     if session.signer(ctx.params["signerId"]) is None:
         raise ValidationFailed(field="signerId", reason="is not a signer of that session")
     # Uploads arrive with the signer experience; until then every signer has none.
@@ -340,8 +342,8 @@ def webhook_deliveries(ctx: Ctx) -> dict[str, Any]:
         size, num = int(ctx.arg("pageSize", "50")), int(ctx.arg("pageNum", "0"))
     except ValueError:
         raise ValidationFailed(field="pageSize", reason="must be a whole number") from None
-    if not 1 <= size <= 200 or num < 0:
-        raise ValidationFailed(field="pageSize", reason="must be 1..200 with pageNum >= 0")
+    if not 1 <= size <= 200 or not 0 <= num < 10**9:
+        raise ValidationFailed(field="pageSize", reason="must be 1..200 with pageNum 0..999999999")
     found, total = webhooks.deliveries(ctx.deps, ctx.who, size, num)
     return encode.success(
         str(total), Deliveries=[encode.delivery(d) for d in found], TotalCount=total

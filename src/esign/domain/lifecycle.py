@@ -114,7 +114,11 @@ def cancel_purge(session: SigningSession, now: datetime) -> None:
 
 
 def finish_purge(session: SigningSession, now: datetime) -> None:
-    if session.status is not S.TO_BE_PURGED:
+    """End the purge wait. A session deleted during the wait is purged all the same."""
+    waiting = session.status is S.TO_BE_PURGED or (
+        session.status is S.DELETED and session.purge_due_at is not None
+    )
+    if not waiting:
         raise PurgeNotPending(status=session.status.label)
     _move(session, S.PURGED, now)
     session.purge_due_at = None

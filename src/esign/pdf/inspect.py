@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pikepdf
 
@@ -20,6 +21,8 @@ class PikePdfInspector:
             raise FileRefused("the file is not a PDF")
         try:
             with pikepdf.open(io.BytesIO(data)) as pdf:
+                if pdf.is_encrypted:  # an owner password alone still encrypts (and restricts)
+                    raise FileRefused("the PDF is encrypted")
                 count = len(pdf.pages)
                 if count == 0:
                     raise FileRefused("the PDF has no pages")
@@ -36,5 +39,7 @@ class PikePdfInspector:
 
 
 def _short(exc: Exception) -> str:
+    """The first line of qpdf's message, without the in-memory stream's repr."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+    text = re.sub(r"^(stream )?<_io\.BytesIO object at 0x[0-9a-f]+>:?\s*", "", text).strip()
+    return text[:200] or "unreadable structure"

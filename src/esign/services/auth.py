@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +19,36 @@ from esign.domain.errors import (
 from esign.domain.model import User
 from esign.domain.ports import UnitOfWork
 from esign.services.context import Caller, Deps
+
+
+class RecentlyValid:
+    """API keys and users confirmed valid within the last `ttl` seconds.
+
+    Checking the key on every request costs a database round trip; remembering a positive
+    answer for one second saves it on busy clients. This process forgets at once when it
+    revokes a key or deactivates a user; other processes notice within `ttl`.
+    """
+
+    def __init__(self, ttl: float = 1.0) -> None:
+        self._ttl = ttl
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def holds(self, credential: str) -> bool:
+        return self._until.get(credential, 0.0) > time.monotonic()
+
+    def remember(self, credential: str) -> None:
+        with self._lock:
+            if len(self._until) > 10_000:
+                self._until.clear()
+            self._until[credential] = time.monotonic() + self._ttl
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._until.clear()
+
+
+recently_valid = RecentlyValid()
 
 
 def encrypt_string(deps: Deps, plaintext: str, salt: str) -> str:
@@ -41,6 +74,11 @@ def _issue(
         "e": int((now + timedelta(minutes=lifetime_minutes)).timestamp()),
     }
     return deps.cipher.seal_token(json.dumps(claims, separators=(",", ":")).encode())
+
+
+def _bucket(name: str) -> str:
+    """A rate-limit bucket name that fits its column, however long the username typed."""
+    return name if len(name) <= 100 else "sha256:" + hashlib.sha256(name.encode()).hexdigest()
 
 
 def _check_rate(deps: Deps, uow: UnitOfWork, buckets: list[str]) -> None:
@@ -78,7 +116,7 @@ def token_for_password(
     deps: Deps, username: str, encrypted_password: str, salt: str, ip: str
 ) -> str:
     """The deprecated username + password route to a token (tokenusernamepassword)."""
-    buckets = [f"ip:{ip}", f"user:{username.strip().lower()}"]
+    buckets = [f"ip:{ip}", _bucket(f"user:{username.strip().lower()}")]
     with deps.uow(write=False) as uow:
         _check_rate(deps, uow, buckets)
         user = _password_user(deps, uow, None, username, encrypted_password, salt)
@@ -132,15 +170,18 @@ def authenticate(deps: Deps, token: str, ip: str = "", user_agent: str = "") -> 
         raise InvalidToken() from None
     if expires <= deps.clock.now():
         raise InvalidToken()
-    with deps.uow(write=False) as uow:
-        if key_id is not None:
-            key = uow.api_keys.get(key_id)
-            if key is None or key.revoked_at is not None or key.client_id != client_id:
-                raise InvalidToken()
-        else:
-            user = uow.users.get(client_id, user_id)
-            if user is None or user.status is not UserStatus.ACTIVE:
-                raise InvalidToken()
+    credential = f"k:{key_id}:{client_id}" if key_id is not None else f"u:{user_id}:{client_id}"
+    if not recently_valid.holds(credential):
+        with deps.uow(write=False) as uow:
+            if key_id is not None:
+                key = uow.api_keys.get(key_id)
+                if key is None or key.revoked_at is not None or key.client_id != client_id:
+                    raise InvalidToken()
+            else:
+                user = uow.users.get(client_id, user_id)
+                if user is None or user.status is not UserStatus.ACTIVE:
+                    raise InvalidToken()
+        recently_valid.remember(credential)
     return Caller(client_id=client_id, key_id=key_id, user_id=user_id, ip=ip, user_agent=user_agent)
 
 
@@ -148,7 +189,7 @@ def authenticate_user(deps: Deps, header: str, username: str, salt: str, ip: str
     """AuthenticateUser: the header is `token:encryptedPassword`."""
     token, _, encrypted_password = header.partition(":")
     caller = authenticate(deps, token, ip)
-    buckets = [f"ip:{ip}", f"user:{caller.client_id}:{username.strip().lower()}"]
+    buckets = [f"ip:{ip}", _bucket(f"user:{caller.client_id}:{username.strip().lower()}")]
     with deps.uow(write=False) as uow:
         _check_rate(deps, uow, buckets)
         user = _password_user(deps, uow, caller.client_id, username, encrypted_password, salt)

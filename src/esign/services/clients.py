@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from esign.domain.errors import ValidationFailed
 from esign.domain.model import ApiKey, Client, User
+from esign.services import auth
 from esign.services.context import Deps, new_id
 from esign.services.intake import EMAIL
 
@@ -73,6 +74,7 @@ def rotate_key(deps: Deps, client_id: str) -> str:
         uow.api_keys.revoke_all(client.id, deps.clock.now())
         uow.api_keys.add(key)
         uow.commit()
+    auth.recently_valid.forget_all()
     return secret
 
 
@@ -93,6 +95,35 @@ def set_webhook(deps: Deps, client_id: str, url: str, secret: str | None) -> str
         uow.clients.update(client)
         uow.commit()
     return client.settings.webhook_secret
+
+
+def configure(
+    deps: Deps,
+    client_id: str,
+    *,
+    token_lifetime_minutes: int | None = None,
+    purge_wait_hours: int | None = None,
+    roles: list[str] | None = None,
+) -> Client:
+    """Change a client's settings; None leaves a setting as it is."""
+    client = _client(deps, client_id)
+    if token_lifetime_minutes is not None:
+        if not 1 <= token_lifetime_minutes <= 24 * 60:
+            raise ValidationFailed(field="--token-lifetime-minutes", reason="must be 1..1440")
+        client.settings.token_lifetime_minutes = token_lifetime_minutes
+    if purge_wait_hours is not None:
+        if not 0 <= purge_wait_hours <= 24 * 365:
+            raise ValidationFailed(field="--purge-wait-hours", reason="must be 0..8760")
+        client.settings.purge_wait_hours = purge_wait_hours
+    if roles is not None:
+        cleaned = [" ".join(r.split()) for r in roles if r.strip()]
+        if not cleaned:
+            raise ValidationFailed(field="--roles", reason="must name at least one role")
+        client.settings.roles = cleaned
+    with deps.uow() as uow:
+        uow.clients.update(client)
+        uow.commit()
+    return client
 
 
 def add_user(

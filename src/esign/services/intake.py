@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable
 
@@ -117,8 +118,12 @@ def _document(
 def place_documents(
     session: SigningSession, accepted: list[tuple[DocumentInput, Document]]
 ) -> None:
-    """Insert new documents where their `Sequence` (1-based) says; 0 or none appends."""
-    for item, doc in accepted:
+    """Insert new documents where their `Sequence` (1-based) says; 0 or none appends.
+
+    Lowest `Sequence` first, so that each lands at its position whatever the request's order.
+    """
+    by_position = sorted(accepted, key=lambda p: p[0].sequence if p[0].sequence > 0 else math.inf)
+    for item, doc in by_position:
         if 1 <= item.sequence <= len(session.documents):
             session.documents.insert(item.sequence - 1, doc)
         else:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from esign.domain.jobs import backoff
+from esign.domain.jobs import Job, backoff
 from esign.domain.lifecycle import ARCHIVE_AFTER
 from esign.services import lifecycle, webhooks
 from esign.services.context import Deps
@@ -38,7 +38,7 @@ def run_job(deps: Deps, job_id: str) -> datetime | None:
             raise LookupError(f"no handler for job '{job.name}'")
         handler(deps, job.payload)
     except webhooks.RetryLater as later:
-        _reschedule(deps, job.id, later.when, str(later))
+        _reschedule(deps, job, later.when, str(later))
         return later.when
     except Exception as exc:  # a failing job must never kill the worker
         log.warning(
@@ -50,21 +50,21 @@ def run_job(deps: Deps, job_id: str) -> datetime | None:
         )
         if job.attempts >= MAX_ATTEMPTS or handler is None:
             with deps.uow() as uow:
-                uow.jobs.give_up(job.id, f"{type(exc).__name__}: {exc}")
+                uow.jobs.give_up(job, f"{type(exc).__name__}: {exc}")
                 uow.commit()
             return None
         when = now + backoff(job.attempts, timedelta(seconds=10), timedelta(hours=1))
-        _reschedule(deps, job.id, when, f"{type(exc).__name__}: {exc}")
+        _reschedule(deps, job, when, f"{type(exc).__name__}: {exc}")
         return when
     with deps.uow() as uow:
-        uow.jobs.finish(job.id)
+        uow.jobs.finish(job)
         uow.commit()
     return None
 
 
-def _reschedule(deps: Deps, job_id: str, when: datetime, error: str) -> None:
+def _reschedule(deps: Deps, job: Job, when: datetime, error: str) -> None:
     with deps.uow() as uow:
-        uow.jobs.retry_later(job_id, when, error)
+        uow.jobs.retry_later(job, when, error)
         uow.commit()
 
 

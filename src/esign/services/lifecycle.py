@@ -85,13 +85,17 @@ def start_session(deps: Deps, caller: Caller, session_id: str, return_url: str) 
         if problems:
             raise StartRefused(problems=problems)
         client = client_of(uow, caller)
-        before = _signer_statuses(session)
         lifecycle.transition(session, Action.START, deps.clock.now())
         if return_url:
             session.info.return_url = return_url
         actor = caller.actor()
         invite_turn(deps, uow, client, session, actor)
-        _status_change(deps, uow, client, session, actor, "Session sent for signature", before)
+        # invite_turn reported the signers it invited: compare with the statuses after it,
+        # or each invited signer gets its status webhook twice.
+        after_invites = _signer_statuses(session)
+        _status_change(
+            deps, uow, client, session, actor, "Session sent for signature", after_invites
+        )
         uow.sessions.save(session)
         uow.commit()
 
@@ -111,6 +115,8 @@ def change_status(
     with deps.uow() as uow:
         name = owner(uow, caller, username).username if username else ""
         session = load(uow, caller, session_id, lock=True)
+        if action is Action.DELETE and session.status is SessionStatus.DELETED:
+            return session  # deleting twice is not an error, and changes nothing
         client = client_of(uow, caller)
         before = _signer_statuses(session)
         lifecycle.transition(session, action, deps.clock.now())
@@ -131,10 +137,14 @@ def purge_session(deps: Deps, caller: Caller, session_id: str, purge_now: bool) 
         description = (
             "Documents purged"
             if purge_now
-            else f"Purge requested; documents will be deleted after {wait}"
+            else "Purge requested; documents will be deleted after "
+            f"{client.settings.purge_wait_hours} hours"
         )
         freed = _forget_blobs(session) if purge_now else []
-        _status_change(deps, uow, client, session, caller.actor(), description, {})
+        # A purge changes no signer's status: compare with the current ones, or every signer
+        # would get a status webhook.
+        unchanged = _signer_statuses(session)
+        _status_change(deps, uow, client, session, caller.actor(), description, unchanged)
         uow.sessions.save(session)
         uow.commit()
     _delete_unused(deps, freed)
@@ -197,7 +207,7 @@ def run_due(deps: Deps, client_id: str, session_id: str) -> None:
             lifecycle.transition(session, Action.EXPIRE, now)
             description = "Session expired"
         elif (
-            session.status is SessionStatus.TO_BE_PURGED
+            session.status in (SessionStatus.TO_BE_PURGED, SessionStatus.DELETED)
             and session.purge_due_at
             and session.purge_due_at <= now
         ):

@@ -18,8 +18,13 @@ from esign.services.context import Caller, Deps
 from esign.services.sessions import client_of, load, owner
 
 
-def get_session(deps: Deps, caller: Caller, session_id: str) -> SigningSession:
+def get_session(
+    deps: Deps, caller: Caller, session_id: str, username: str | None = None
+) -> SigningSession:
+    """One session; with `username`, on behalf of that user, who must be one of the client's."""
     with deps.uow(write=False) as uow:
+        if username is not None:
+            owner(uow, caller, username)
         return load(uow, caller, session_id)
 
 

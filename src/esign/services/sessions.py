@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from esign.domain import lifecycle
 from esign.domain.audit import Actor, AuditKind
@@ -325,9 +325,17 @@ def _copy_signers(
             mandate_doc_upload=old.mandate_doc_upload,
         )
         if item is not None:
-            base.first_name = item.first_name or base.first_name
-            base.last_name = item.last_name or base.last_name
-            base.email = item.email or base.email
+            changed = replace(
+                base,
+                first_name=item.first_name or base.first_name,
+                last_name=item.last_name or base.last_name,
+                email=item.email or base.email,
+            )
+            problem = intake.signer_problem(changed)
+            if problem is None:
+                base = changed
+            else:
+                problems.append(problem)  # refused: the signer stays as in the source
         signer = intake.build_signer(deps, base)
         signer.password_hash = old.password_hash
         session.signers.append(signer)
@@ -380,8 +388,9 @@ def signer_updates(
                 actor,
                 signer_id=signer.id,
             )
-        uow.sessions.save(session)
-        uow.commit()
+        if len(problems) < len(given):  # a request refused as a whole writes nothing
+            uow.sessions.save(session)
+            uow.commit()
     return SessionResult(session, problems)
 
 

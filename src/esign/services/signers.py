@@ -102,6 +102,7 @@ def send_invites(
             )
             if changed:
                 events.signer_status_changed(deps, uow, client, session, signer)
-        uow.sessions.save(session)
-        uow.commit()
+        if len(problems) < len(signer_ids):  # a request refused as a whole writes nothing
+            uow.sessions.save(session)
+            uow.commit()
     return problems

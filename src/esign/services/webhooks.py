@@ -55,16 +55,18 @@ def deliver(deps: Deps, delivery_id: str) -> None:
         delivery.status, delivery.next_attempt_at = "delivered", None
         _save(deps, delivery)
         return
-    wait = backoff(
-        len(delivery.attempts), deps.limits.webhook_first_retry, deps.limits.webhook_max_interval
-    )
-    if now + wait > delivery.created_at + deps.limits.webhook_retry_for:
+    deadline = delivery.created_at + deps.limits.webhook_retry_for
+    if now >= deadline:
         delivery.status, delivery.next_attempt_at = "failed", None
         _save(deps, delivery)
         return
-    delivery.next_attempt_at = now + wait
+    wait = backoff(
+        len(delivery.attempts), deps.limits.webhook_first_retry, deps.limits.webhook_max_interval
+    )
+    when = min(now + wait, deadline)  # the last try is at the end of the window, not before
+    delivery.next_attempt_at = when
     _save(deps, delivery)
-    raise RetryLater(now + wait, result.error or f"HTTP {result.status_code}")
+    raise RetryLater(when, result.error or f"HTTP {result.status_code}")
 
 
 def _save(deps: Deps, delivery: WebhookDelivery) -> None:

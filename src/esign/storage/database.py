@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 
@@ -15,17 +16,32 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / 'esign.db').resolve()}"
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
+    )
 
 
 def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=20,
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
     )
 
     @event.listens_for(engine, "connect")

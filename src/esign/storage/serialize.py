@@ -1,4 +1,7 @@
-"""Dataclass <-> JSON for the `data` columns, driven by the dataclasses' type hints."""
+"""Dataclass <-> JSON for the `data` columns, driven by the dataclasses' type hints.
+
+Each class's conversion plan (its field names and one converter per field) is built once;
+reading a row then costs one call per field, not a type-hint inspection."""
 
 from __future__ import annotations
 
@@ -6,17 +9,33 @@ import base64
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from functools import cache
 from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
+Convert = Callable[[Any], Any]
 
 
 def to_json(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    """JSON-ready form of a dataclass (or of any value a dataclass field may hold)."""
+    encode: Convert = _encoder(cast(Any, type(value)))
+    return encode(value)
+
+
+@cache
+def _encoder(kind: Any) -> Convert:
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        return lambda v: {n: _encode_any(getattr(v, n)) for n in names}
+    return _encode_any
+
+
+def _encode_any(value: Any) -> Any:
+    if value is None or type(value) in (str, int, float, bool):
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
@@ -24,50 +43,60 @@ def to_json(value: Any) -> Any:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
+        return [_encode_any(v) for v in value]
     if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
+        return {k: _encode_any(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        encode: Convert = _encoder(cast(Any, type(value)))
+    return encode(value)
     return value
 
 
 @cache
-def _hints(cls: Any) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+def _plan(cls: Any) -> tuple[tuple[str, Convert], ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls))
 
 
 def from_json(cls: type[T], data: dict[str, Any], **overrides: Any) -> T:
     """Build `cls` from `data`; keys the class no longer has are ignored, missing ones default."""
-    hints = _hints(cast(Any, cls))
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name in overrides:
-            kwargs[f.name] = overrides[f.name]
-        elif f.name in data:
-            kwargs[f.name] = _convert(hints[f.name], data[f.name])
+    for name, convert in _plan(cast(Any, cls)):
+        if name in overrides:
+            kwargs[name] = overrides[name]
+        elif name in data:
+            value = data[name]
+            kwargs[name] = None if value is None else convert(value)
     return cls(**kwargs)
 
 
-def _convert(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _converter(hint: Any) -> Convert:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin in (types.UnionType, typing.Union):
-        inner = [a for a in args if a is not type(None)]
-        return _convert(inner[0], value)
+        inner = _converter(next(a for a in args if a is not type(None)))
+        return lambda v: None if v is None else inner(v)
     if origin is list:
-        return [_convert(args[0], v) for v in value]
+        item = _converter(args[0])
+        return _identity if item is _identity else (lambda v: [item(x) for x in v])
     if origin is tuple:
-        return tuple(_convert(a, v) for a, v in zip(args, value, strict=False))
+        parts = [_converter(a) for a in args]
+        return lambda v: tuple(c(x) for c, x in zip(parts, v, strict=False))
     if origin is dict:
-        return {k: _convert(args[1], v) for k, v in value.items()}
+        value = _converter(args[1])
+        return dict if value is _identity else (lambda v: {k: value(x) for k, x in v.items()})
     if isinstance(hint, type):
         if issubclass(hint, Enum):
-            return hint(value)
+            return hint
         if hint is datetime:
-            return datetime.fromisoformat(value)
+            return datetime.fromisoformat
         if hint is bytes:
-            return base64.b64decode(value)
+            return base64.b64decode
         if dataclasses.is_dataclass(hint):
-            return from_json(hint, value)
-    return value
+            cls = hint
+            return lambda v: from_json(cls, v)
+    return _identity

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 
 from sqlalchemy import Engine
@@ -9,18 +10,17 @@ from sqlalchemy.engine import Connection
 
 from esign.domain.jobs import Job
 from esign.domain.ports import JobDispatcher
+from esign.storage.audit_repo import AuditRepo
 from esign.storage.database import WRITE_OPTION
+from esign.storage.job_repos import JobRepo, WebhookRepo
 from esign.storage.repositories import (
     ApiKeyRepo,
-    AuditRepo,
     ClientRepo,
-    JobRepo,
     RateLimitRepo,
-    SessionRepo,
     SignerLinkRepo,
     UserRepo,
-    WebhookRepo,
 )
+from esign.storage.session_repo import SessionRepo
 
 
 class SqlUnitOfWork:
@@ -34,8 +34,15 @@ class SqlUnitOfWork:
     rate_limits: RateLimitRepo
     signer_links: SignerLinkRepo
 
-    def __init__(self, engine: Engine, dispatcher: JobDispatcher | None, write: bool) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        dispatcher: JobDispatcher | None,
+        write: bool,
+        write_lock: threading.Lock | None,
+    ) -> None:
         self._engine = engine
+        self._write_lock = write_lock if write else None
         self._dispatcher = dispatcher
         self._write = write
         self._conn: Connection | None = None
@@ -43,6 +50,20 @@ class SqlUnitOfWork:
         self._committed = False
 
     def __enter__(self) -> SqlUnitOfWork:
+        if self._write_lock is not None:
+            self._write_lock.acquire()
+        try:
+            return self._open()
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self._write_lock is not None:
+            self._write_lock.release()
+            self._write_lock = None
+
+    def _open(self) -> SqlUnitOfWork:
         conn = self._engine.connect().execution_options(**{WRITE_OPTION: self._write})
         conn.begin()
         self._conn = conn
@@ -50,8 +71,9 @@ class SqlUnitOfWork:
         self.clients = ClientRepo(conn)
         self.api_keys = ApiKeyRepo(conn)
         self.users = UserRepo(conn)
-        self.sessions = SessionRepo(conn, for_update)
-        self.audit = AuditRepo(conn)
+        created: set[str] = set()
+        self.sessions = SessionRepo(conn, for_update, created)
+        self.audit = AuditRepo(conn, created)
         self.jobs = JobRepo(conn, self._added_jobs)
         self.webhooks = WebhookRepo(conn)
         self.rate_limits = RateLimitRepo(conn)
@@ -60,6 +82,7 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._conn is not None
+        self.audit.flush()
         self._conn.commit()
         self._committed = True
 
@@ -75,6 +98,7 @@ class SqlUnitOfWork:
                 self._conn.rollback()
         finally:
             self._conn.close()
+            self._release()
         if self._committed and self._added_jobs and self._dispatcher is not None:
             self._dispatcher.dispatch(list(self._added_jobs))
 
@@ -83,6 +107,9 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: Engine, dispatcher: JobDispatcher | None = None) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
+        # SQLite has one writer. Queueing this process's writers on a lock is fair and quick;
+        # leaving them to SQLite's busy handler makes them sleep and retry (p99 of seconds).
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.dispatcher, write)
+        return SqlUnitOfWork(self.engine, self.dispatcher, write, self._write_lock)

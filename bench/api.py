@@ -1,0 +1,679 @@
+"""`make bench`: esign's CreateSession and GetSession beside a bare Starlette baseline.
+
+What runs, all on 127.0.0.1 in one go:
+
+* a real `esign serve --no-worker` subprocess on a fresh data dir (SQLite, local blobs),
+  with one client made by `esign clients create`, and a token from encrypt + gettoken;
+* `bench/baseline_app.py` in a second uvicorn subprocess: a bare Starlette handler that
+  parses the same JSON, base64-decodes, checks `%PDF-`, stores the bytes through esign's
+  `LocalBlobStore` and inserts one SQLite row; and a GET of one row by id;
+* an asyncio load generator in this process: N keep-alive HTTP/1.1 connections over raw
+  streams (cheap, since it shares the CPU with the servers), each sending its next request
+  as soon as the last answer arrived, for a bounded time after a short warm-up.
+
+Every POST carries a distinct ~20 KB one-page PDF (reportlab; a unique comment before
+`%%EOF`), so the content-addressed stores of both servers really write every file.
+
+Phases: esign CreateSession, baseline POST, esign GetSession (ids made by the first phase),
+baseline GET. Printed: requests/s, p50 and p99 of the successful answers, errors, the
+esign/baseline ratios and PASS/FAIL for the targets of the issue.
+
+Environment: BENCH_SECONDS (measured seconds per phase, default 8), BENCH_WARMUP (default 1),
+BENCH_CONNECTIONS (default 16), BENCH_ROUNDS (repeat the four phases; medians are reported,
+default 1), BENCH_DIR (where the temporary data dirs go; default the system temp dir),
+BENCH_KEEP=1 (keep the data dirs and server logs).
+
+Exit status: 0 when the benchmark ran (whatever the numbers); 1 when a server did not start
+or the setup failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import itertools
+import math
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+HOST = "127.0.0.1"
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+WARMUP = float(os.environ.get("BENCH_WARMUP", "1"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "1")))
+KEEP = os.environ.get("BENCH_KEEP", "") in ("1", "true", "yes")
+
+ADMIN_EMAIL = "admin@bench.example.com"
+TARGET_CREATE_RATIO = 0.5
+TARGET_CREATE_P99_MS = 250.0
+TARGET_GET_RPS = 1000.0
+
+
+class SetupError(Exception):
+    pass
+
+
+# --- the document ---------------------------------------------------------------------------
+
+
+def make_pdf() -> bytes:
+    """A one-page A4 PDF of about 20 KB (uncompressed text, like a typical contract page)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, pageCompression=0, invariant=1)
+    c.setTitle("esign bench")
+    c.setFont("Helvetica", 6.5)
+    text = (
+        "Clause {:03d}. The Seller agrees to deliver the goods described in Schedule A to the "
+        "Buyer at the agreed place; risk passes on delivery and title on full payment."
+    )
+    y = 815.0
+    for i in range(104):
+        c.drawString(28, y, text.format(i))
+        y -= 7.6
+    c.drawString(28, 20, "Seller 1 signature: ____________________   Date: ____________")
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+class Documents:
+    """Distinct variants of one PDF: a unique comment line just before the final %%EOF."""
+
+    def __init__(self, pdf: bytes) -> None:
+        cut = pdf.rindex(b"%%EOF")
+        self._head, self._tail = pdf[:cut], pdf[cut:]
+        self._nonce = uuid.uuid4().hex[:12].encode()
+        self._numbers = itertools.count(1)
+
+    def variant(self, n: int) -> bytes:
+        return b"%s%%bench %s %010d\n%s" % (self._head, self._nonce, n, self._tail)
+
+    def next(self) -> bytes:
+        """A variant never handed out before in this run (to either server)."""
+        return self.variant(next(self._numbers))
+
+
+def check_variant_opens(docs: Documents) -> int:
+    """Make sure a variant is a clean PDF (no repair) so esign accepts it as is."""
+    import pikepdf
+
+    data = docs.variant(0)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        if len(pdf.pages) != 1 or pdf.get_warnings():
+            raise SetupError(f"the bench PDF variant is not clean: {pdf.get_warnings()}")
+    return len(data)
+
+
+def session_body(admin: str, pdf: bytes) -> bytes:
+    return orjson.dumps(
+        {
+            "userName": admin,
+            "session": {
+                "SessionInfo": {"Title": "Bench"},
+                "Documents": [
+                    {"FileName": "a.pdf", "FileBytes": base64.b64encode(pdf).decode("ascii")}
+                ],
+                "Signers": [
+                    {
+                        "FirstName": "A",
+                        "LastName": "B",
+                        "EmailAddress": "a@example.com",
+                        "SignerRole": "Seller 1",
+                    }
+                ],
+            },
+        }
+    )
+
+
+# --- a small keep-alive HTTP/1.1 client -----------------------------------------------------
+
+
+class Connection:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self._reader, self._writer = await asyncio.open_connection(HOST, self.port)
+        sock = self._writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
+        if self._writer is None:
+            await self.open()
+        assert self._reader is not None and self._writer is not None
+        self._writer.write(raw)
+        await self._writer.drain()
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        chunked = close = False
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+            elif name == b"connection":
+                close = b"close" in value.lower()
+        if chunked:
+            parts = []
+            while True:
+                size = int((await self._reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                parts.append(await self._reader.readexactly(size + 2))
+                if size == 0:
+                    break
+            body = b"".join(p[:-2] for p in parts)
+        else:
+            body = await self._reader.readexactly(length)
+        if close:
+            self.close()
+        return status, body
+
+
+def http_request(method: str, path: str, host_header: str, headers: dict[str, str]) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host_header}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def post(port: int, path: str, headers: dict[str, str], body: bytes) -> bytes:
+    headers = {
+        **headers,
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+    }
+    return http_request("POST", path, f"{HOST}:{port}", headers) + body
+
+
+# --- phases ---------------------------------------------------------------------------------
+
+MakeRequest = Callable[[int], bytes]
+# (status, body) -> (ok, id of what was made or None, short error text)
+CheckAnswer = Callable[[int, bytes], tuple[bool, str | None, str]]
+
+
+@dataclass
+class Result:
+    name: str
+    ok: int = 0
+    errors: int = 0
+    elapsed: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    error_samples: list[str] = field(default_factory=list)
+    made: list[str] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        return self.ok / self.elapsed if self.elapsed else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return math.nan
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] * 1000
+
+
+async def _drive(
+    port: int, make: MakeRequest, check: CheckAnswer, seconds: float, result: Result
+) -> None:
+    counter = itertools.count()
+
+    async def worker(conn: Connection, deadline: float) -> None:
+        while time.perf_counter() < deadline:
+            raw = make(next(counter))
+            t0 = time.perf_counter()
+            try:
+                status, body = await conn.request(raw)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+                conn.close()
+                result.errors += 1
+                if len(result.error_samples) < 5:
+                    result.error_samples.append(f"connection: {exc!r}")
+                continue
+            took = time.perf_counter() - t0
+            ok, made, why = check(status, body)
+            if ok:
+                result.ok += 1
+                result.latencies.append(took)
+                if made:
+                    result.made.append(made)
+            else:
+                result.errors += 1
+                if len(result.error_samples) < 5:
+                    result.error_samples.append(f"HTTP {status}: {why}")
+
+    conns = [Connection(port) for _ in range(CONNECTIONS)]
+    await asyncio.gather(*(c.open() for c in conns))
+    try:
+        start = time.perf_counter()
+        tasks = [asyncio.ensure_future(worker(c, start + seconds)) for c in conns]
+        _done, pending = await asyncio.wait(tasks, timeout=seconds + 60)
+        for task in pending:
+            task.cancel()
+        result.elapsed = time.perf_counter() - start
+        for task in _done:
+            task.result()
+    finally:
+        for c in conns:
+            c.close()
+
+
+def run_phase(name: str, port: int, make: MakeRequest, check: CheckAnswer) -> Result:
+    """Warm up (answers kept only for the ids they made), then measure for SECONDS."""
+    warm = Result(name + " (warm-up)")
+    if WARMUP > 0:
+        run_async(_drive(port, make, check, WARMUP, warm))
+    result = Result(name)
+    run_async(_drive(port, make, check, SECONDS, result))
+    result.made = warm.made + result.made
+    return result
+
+
+def run_async(coro: Any) -> Any:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+def _parse(body: bytes) -> dict[str, Any] | None:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def check_create(status: int, body: bytes) -> tuple[bool, str | None, str]:
+    data = _parse(body)
+    if status != 200 or data is None or data.get("Message") != "Success":
+        return False, None, body[:300].decode("utf-8", "replace")
+    if data.get("Details"):  # e.g. the file was refused: Success with problems is a failure here
+        return False, None, "; ".join(map(str, data["Details"]))[:300]
+    sessions = data.get("Sessions") or [{}]
+    if len(sessions[0].get("Documents") or []) != 1:
+        return False, None, "the session has no document"
+    return True, data.get("SigningSessionId"), ""
+
+
+def check_get(status: int, body: bytes) -> tuple[bool, str | None, str]:
+    data = _parse(body)
+    if status != 200 or data is None or data.get("Message") != "Success":
+        return False, None, body[:300].decode("utf-8", "replace")
+    return True, None, ""
+
+
+def check_baseline_create(status: int, body: bytes) -> tuple[bool, str | None, str]:
+    data = _parse(body)
+    if status != 200 or data is None or data.get("Message") != "Success":
+        return False, None, body[:300].decode("utf-8", "replace")
+    return True, data.get("ReturnValue"), ""
+
+
+# --- servers --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def esign_command() -> list[str]:
+    script = Path(sys.executable).parent / "esign"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "esign.cli"]
+
+
+def server_env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # Measure the embedded default: SQLite in the data dir, no Redis.
+    for name in ("ESIGN_DATABASE_URL", "ESIGN_REDIS_URL"):
+        env.pop(name, None)
+    env["ESIGN_DATA_DIR"] = str(data_dir)
+    return env
+
+
+class Server:
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str], port: int, log: Path):
+        self.name, self.port, self.log = name, port, log
+        with open(log, "wb") as out:
+            self.proc = subprocess.Popen(
+                cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def wait_ready(self, path: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"http://{HOST}:{self.port}{path}"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SetupError(f"{self.name} exited with {self.proc.returncode}\n{self.tail()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        raise SetupError(f"{self.name} did not answer {url} in {timeout:.0f} s\n{self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join("    " + line for line in text[-lines:])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+def get_json(port: int, path: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    req = urllib.request.Request(f"http://{HOST}:{port}{path}", headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            data: dict[str, Any] = orjson.loads(r.read())
+    except (OSError, orjson.JSONDecodeError) as exc:  # URLError and HTTPError are OSErrors
+        raise SetupError(f"GET {path}: {exc!r}") from None
+    if data.get("Message") != "Success":
+        raise SetupError(f"GET {path}: {data}")
+    return data
+
+
+def get_token(port: int, api_key: str) -> str:
+    salt = "bench" + uuid.uuid4().hex[:8]
+    key = urllib.parse.quote(api_key, safe="")
+    encrypted = get_json(port, f"/rest/v1/encrypt/{key}/{salt}")["ReturnValue"]
+    return str(
+        get_json(port, f"/rest/v1/gettoken/{salt}", {"Authorization": encrypted})["ReturnValue"]
+    )
+
+
+def create_client(data_dir: Path) -> dict[str, Any]:
+    cmd = [
+        *esign_command(),
+        "clients",
+        "create",
+        "--name",
+        "Bench",
+        "--admin-email",
+        ADMIN_EMAIL,
+        "--json",
+        "--data-dir",
+        str(data_dir),
+    ]
+    done = subprocess.run(
+        cmd, env=server_env(data_dir), capture_output=True, text=True, timeout=120, check=False
+    )
+    if done.returncode != 0:
+        raise SetupError(f"esign clients create failed ({done.returncode}):\n{done.stderr}")
+    line = next((x for x in reversed(done.stdout.splitlines()) if x.startswith("{")), "")
+    if not line:
+        raise SetupError(f"esign clients create printed no JSON:\n{done.stdout}\n{done.stderr}")
+    made: dict[str, Any] = orjson.loads(line)
+    return made
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+@dataclass
+class Round:
+    create: Result
+    base_create: Result
+    get: Result
+    base_get: Result
+
+    def all(self) -> list[Result]:
+        return [self.create, self.base_create, self.get, self.base_get]
+
+
+def one_round(esign: Server, base: Server, client: dict[str, Any], docs: Documents) -> Round:
+    admin = client["AdminUsername"]
+    token = get_token(esign.port, client["ApiKey"])  # fresh each round: tokens live 20 min
+    auth = {"Authorization": token}
+    create = run_phase(
+        "esign CreateSession",
+        esign.port,
+        lambda n: post(esign.port, "/rest/v1/sessions", auth, session_body(admin, docs.next())),
+        check_create,
+    )
+    base_create = run_phase(
+        "baseline POST",
+        base.port,
+        lambda n: post(base.port, "/documents", {}, session_body(admin, docs.next())),
+        check_baseline_create,
+    )
+    ids = create.made or ["00000000-0000-0000-0000-000000000000"]
+    gets = [
+        http_request("GET", f"/rest/v1/sessions/{i}", f"{HOST}:{esign.port}", auth) for i in ids
+    ]
+    get = run_phase("esign GetSession", esign.port, lambda n: gets[n % len(gets)], check_get)
+    base_ids = base_create.made or ["missing"]
+    base_gets = [
+        http_request("GET", f"/documents/{i}", f"{HOST}:{base.port}", {}) for i in base_ids
+    ]
+    base_get = run_phase(
+        "baseline GET", base.port, lambda n: base_gets[n % len(base_gets)], check_get
+    )
+    return Round(create, base_create, get, base_get)
+
+
+@dataclass
+class Row:
+    name: str
+    rps: float
+    p50: float
+    p99: float
+    ok: int
+    errors: int
+
+
+def summarise(rounds: list[Round], pick: Callable[[Round], Result]) -> Row:
+    results = [pick(r) for r in rounds]
+    return Row(
+        results[0].name,
+        statistics.median(r.rps for r in results),
+        statistics.median(r.pct(0.50) for r in results),
+        statistics.median(r.pct(0.99) for r in results),
+        sum(r.ok for r in results),
+        sum(r.errors for r in results),
+    )
+
+
+def print_table(rows: list[Row], title: str) -> None:
+    print(f"\n{title}")
+    print(f"{'endpoint':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'ok':>9}{'errors':>8}")
+    for r in rows:
+        print(f"{r.name:<22}{r.rps:>10.1f}{r.p50:>10.2f}{r.p99:>10.2f}{r.ok:>9}{r.errors:>8}")
+
+
+def count_rows(db: Path, table: str) -> int | str:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    except sqlite3.Error as exc:
+        return f"? ({exc})"
+
+
+def count_blobs(root: Path) -> int:
+    return sum(1 for p in root.glob("*/*/*") if p.is_file()) if root.exists() else 0
+
+
+def report(rounds: list[Round]) -> None:
+    if len(rounds) > 1:
+        for i, rnd in enumerate(rounds, 1):
+            rows = [summarise([rnd], lambda r, k=k: r.all()[k]) for k in range(4)]
+            print_table(rows, f"round {i}")
+    rows = [summarise(rounds, lambda r, k=k: r.all()[k]) for k in range(4)]
+    title = "results" + (f" (medians of {len(rounds)} rounds)" if len(rounds) > 1 else "")
+    print_table(rows, title)
+    create, base_create, get, base_get = rows
+    create_ratio = create.rps / base_create.rps if base_create.rps else 0.0
+    get_ratio = get.rps / base_get.rps if base_get.rps else 0.0
+    print("\nratios (esign / baseline throughput)")
+    print(f"  CreateSession / baseline POST: {create_ratio:.2f}")
+    print(f"  GetSession    / baseline GET:  {get_ratio:.2f}")
+    print("\ntargets")
+    checks = [
+        (
+            create_ratio >= TARGET_CREATE_RATIO,
+            f"CreateSession throughput >= {TARGET_CREATE_RATIO:.0%} of baseline: "
+            f"{create_ratio:.0%}",
+        ),
+        (
+            create.p99 < TARGET_CREATE_P99_MS,
+            f"CreateSession p99 < {TARGET_CREATE_P99_MS:.0f} ms: {create.p99:.1f} ms",
+        ),
+        (
+            get.rps >= TARGET_GET_RPS,
+            f"GetSession >= {TARGET_GET_RPS:,.0f} req/s: {get.rps:,.0f} req/s",
+        ),
+    ]
+    for ok, text in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    for rnd in rounds:
+        for res in rnd.all():
+            for sample in res.error_samples:
+                print(f"  error sample, {res.name}: {sample}")
+
+
+def main() -> int:
+    pdf = make_pdf()
+    docs = Documents(pdf)
+    size = check_variant_opens(docs)
+    body_size = len(session_body(ADMIN_EMAIL, docs.variant(0)))
+    print(
+        f"esign bench: {CONNECTIONS} connections, {SECONDS:g} s per phase after {WARMUP:g} s "
+        f"warm-up, {ROUNDS} round(s), {os.cpu_count()} CPUs"
+    )
+    print(f"document: 1-page PDF of {size:,} bytes (unique per request); JSON body {body_size:,} B")
+    print(f"load average before: {_load()}")
+    if os.getloadavg()[0] > 0.5:
+        print(
+            "  note: the machine is busy; the numbers will be lower and noisier than on an idle one"
+        )
+    root = Path(tempfile.mkdtemp(prefix="esign-bench-", dir=os.environ.get("BENCH_DIR")))
+    esign_dir, base_dir = root / "esign", root / "baseline"
+    servers: list[Server] = []
+    rounds: list[Round] = []
+    try:
+        client = create_client(esign_dir)
+        esign_port, base_port = free_port(), free_port()
+        esign = Server(
+            "esign serve",
+            [
+                *esign_command(),
+                "serve",
+                "--no-worker",
+                "--host",
+                HOST,
+                "--port",
+                str(esign_port),
+                "--data-dir",
+                str(esign_dir),
+            ],
+            server_env(esign_dir),
+            esign_port,
+            root / "esign.log",
+        )
+        servers.append(esign)
+        base = Server(
+            "baseline",
+            [
+                sys.executable,
+                str(HERE / "baseline_app.py"),
+                "--host",
+                HOST,
+                "--port",
+                str(base_port),
+                "--data-dir",
+                str(base_dir),
+            ],
+            server_env(base_dir),
+            base_port,
+            root / "baseline.log",
+        )
+        servers.append(base)
+        esign.wait_ready("/rest/v1/health")
+        base.wait_ready("/health")
+        print(f"servers: esign on :{esign_port}, baseline on :{base_port}; data in {root}")
+        for i in range(ROUNDS):
+            rnd = one_round(esign, base, client, docs)
+            rounds.append(rnd)
+            brief = ", ".join(f"{r.name} {r.rps:.0f}/s" for r in rnd.all())
+            print(f"round {i + 1}/{ROUNDS}: {brief}", flush=True)
+    except SetupError as exc:
+        print(f"esign bench: setup failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for server in servers:
+            server.stop()
+        stored = _stored(esign_dir, base_dir)
+        if KEEP:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    report(rounds)
+    print(f"\nstored: {stored}")
+    print(f"load average after: {_load()} (the bench itself adds about 1.5)")
+    return 0
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _stored(esign_dir: Path, base_dir: Path) -> str:
+    return (
+        f"esign {count_rows(esign_dir / 'esign.db', 'sessions')} sessions, "
+        f"{count_blobs(esign_dir / 'blobs')} blobs; baseline "
+        f"{count_rows(base_dir / 'baseline.db', 'documents')} rows, "
+        f"{count_blobs(base_dir / 'blobs')} blobs"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

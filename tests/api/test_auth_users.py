@@ -1,0 +1,699 @@
+"""Authentication (contract §2) and users U1–U6 (contract §3) through the ASGI app."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from esign.app import build_app, build_runtime
+from esign.services import clients
+from tests.conftest import Api, FakeClock, signer
+
+INVALID_TOKEN = {
+    "Message": "Error",
+    "Details": ["Error: Invalid token"],
+    "ReturnValue": None,
+    "ErrorCodes": ["invalid_token"],
+}
+PASSWORD = "correct horse 42"
+
+
+def enc(api: Api, plain: str, salt: str = "s4lt") -> str:
+    answer = api.http.get(f"/rest/v1/encrypt/{plain}/{salt}").json()
+    assert answer["Message"] == "Success", answer
+    value: str = answer["ReturnValue"]
+    return value
+
+
+def error_of(answer: dict[str, Any]) -> tuple[list[str], list[str]]:
+    assert answer["Message"] == "Error", answer
+    assert answer["ReturnValue"] is None
+    return answer["Details"], answer["ErrorCodes"]
+
+
+def create_user(
+    api: Api, username: str, password: str = PASSWORD, salt: str = "u-salt", **extra: Any
+) -> dict[str, Any]:
+    body = {
+        "salt": salt,
+        "user": {
+            "Username": username,
+            "FirstName": "Jo",
+            "LastName": "Agent",
+            "Password": enc(api, password, salt),
+            **extra,
+        },
+    }
+    return api.post("/rest/v1/users", body)
+
+
+def new_user(api: Api, username: str = "agent@acme.example.com", **extra: Any) -> dict[str, Any]:
+    answer = create_user(api, username, **extra)
+    assert answer["Message"] == "Success", answer
+    user: dict[str, Any] = answer["Users"][0]
+    return user
+
+
+def password_token(api: Api, username: str, password: str = PASSWORD) -> dict[str, Any]:
+    header = {"Authorization": enc(api, password, "pw-salt")}
+    response = api.http.get(f"/rest/v1/tokenusernamepassword/{username}/pw-salt", headers=header)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+# --- EncryptString -------------------------------------------------------------------------
+
+
+def test_encrypt_is_deterministic_url_safe_and_salt_bound(api: Api) -> None:
+    a1, a2 = enc(api, "my-api-key", "salt1"), enc(api, "my-api-key", "salt1")
+    assert a1 == a2
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", a1)
+    assert enc(api, "my-api-key", "salt2") != a1
+    assert enc(api, "my-api-kez", "salt1") != a1
+    assert api.rt.deps.cipher.decrypt(a1, "salt1") == "my-api-key"
+    assert api.rt.deps.cipher.decrypt(a1, "salt2") is None
+
+
+def test_encrypt_needs_no_token(api: Api) -> None:
+    response = api.http.get("/rest/v1/encrypt/hello/there")
+    assert response.status_code == 200
+    assert response.json()["Message"] == "Success"
+
+
+# --- GetToken ------------------------------------------------------------------------------
+
+
+def test_gettoken_with_the_api_key(api: Api) -> None:
+    key = enc(api, api.api_key, "any123")
+    answer = api.http.get("/rest/v1/gettoken/any123", headers={"Authorization": key}).json()
+    assert answer["Message"] == "Success"
+    assert answer["ErrorCodes"] == []
+    token = answer["ReturnValue"]
+    assert token and token != api.token
+    roles = api.http.get("/rest/v1/roles", headers={"Authorization": token}).json()
+    assert roles["Message"] == "Success"
+    assert "Seller 1" in roles["Roles"]
+
+
+def test_gettoken_with_a_bad_key(api: Api) -> None:
+    for header in ["wrong", "", "token:password", "A" * 400, "ünï".encode()]:
+        response = api.http.get("/rest/v1/gettoken/s4lt", headers={"Authorization": header})
+        assert response.status_code == 200
+        assert error_of(response.json()) == (["Error: Invalid API key"], ["invalid_api_key"])
+
+
+def test_gettoken_with_the_key_encrypted_under_another_salt(api: Api) -> None:
+    key = enc(api, api.api_key, "salt-a")
+    answer = api.http.get("/rest/v1/gettoken/salt-b", headers={"Authorization": key}).json()
+    assert error_of(answer)[0] == ["Error: Invalid API key"]
+
+
+def test_gettoken_with_an_unencrypted_key(api: Api) -> None:
+    answer = api.http.get("/rest/v1/gettoken/s4lt", headers={"Authorization": api.api_key}).json()
+    assert error_of(answer)[0] == ["Error: Invalid API key"]
+
+
+def test_token_lives_twenty_minutes(api: Api, clock: FakeClock) -> None:
+    clock.advance(minutes=19, seconds=30)
+    assert api.get("/rest/v1/landingurl")["Message"] == "Success"
+    clock.advance(minutes=1, seconds=30)  # 21 minutes after issue
+    response = api.http.get("/rest/v1/landingurl", headers=api.headers)
+    assert response.status_code == 200
+    assert response.json() == INVALID_TOKEN
+
+
+def test_expired_token_on_a_write_changes_nothing(api: Api, clock: FakeClock) -> None:
+    clock.advance(minutes=21)
+    response = api.http.post(
+        "/rest/v1/sessions",
+        json={"userName": api.username, "session": {"SessionInfo": {"Title": "Late"}}},
+        headers=api.headers,
+    )
+    assert response.json() == INVALID_TOKEN
+    api.login()
+    listed = api.get("/rest/v1/users/" + api.username + "/transactions/TX-1")
+    assert listed["TotalCount"] == 0
+
+
+FORGED: list[str | bytes] = [
+    "garbage",
+    "Bearer x",
+    "AAAA",
+    "A" * 64,
+    "Zm9yZ2Vk" * 10,
+    "tok en",
+    "ünïcødé".encode(),
+    "ünïcødé".encode("latin-1"),
+    "x" * 8000,
+]
+
+
+def test_forged_tokens(api: Api) -> None:
+    for token in FORGED:
+        response = api.http.get("/rest/v1/roles", headers={"Authorization": token})
+        assert response.status_code == 200, token
+        assert response.json() == INVALID_TOKEN, token
+
+
+def test_tampered_token(api: Api) -> None:
+    flipped = api.token[:-3] + ("A" if api.token[-3] != "A" else "B") + api.token[-2:]
+    assert api.http.get("/rest/v1/roles", headers={"Authorization": flipped}).json() == (
+        INVALID_TOKEN
+    )
+
+
+def test_bearer_prefix_is_not_part_of_the_contract(api: Api) -> None:
+    # The raw secret goes in the header; "Bearer <token>" is not the token.
+    headers = {"Authorization": "Bearer " + api.token}
+    assert api.http.get("/rest/v1/roles", headers=headers).json() == INVALID_TOKEN
+
+
+def test_missing_token(api: Api) -> None:
+    assert api.http.get("/rest/v1/roles").json() == INVALID_TOKEN
+
+
+def test_token_in_the_body(api: Api) -> None:
+    body = {
+        "encryptedToken": api.token,
+        "userName": api.username,
+        "session": {"SessionInfo": {"Title": "Body token"}, "Signers": [signer("Buyer 1")]},
+    }
+    answer = api.http.post("/rest/v1/sessions", json=body).json()
+    assert answer["Message"] == "Success", answer
+
+
+def test_a_token_of_one_server_is_invalid_on_another(api: Api, tmp_path: Any) -> None:
+    from esign.config import Settings
+
+    other = build_runtime(Settings.from_env(data_dir=tmp_path / "other-server"))
+    try:
+        http = TestClient(build_app(other))
+        assert http.get("/rest/v1/roles", headers=api.headers).json() == INVALID_TOKEN
+    finally:
+        other.engine.dispose()
+
+
+def test_token_dies_when_the_key_is_rotated(api: Api) -> None:
+    old_key_cipher = enc(api, api.api_key)
+    new_key = clients.rotate_key(api.rt.deps, api.client_id)
+    assert new_key != api.api_key
+    assert api.http.get("/rest/v1/roles", headers=api.headers).json() == INVALID_TOKEN
+    answer = api.http.get("/rest/v1/gettoken/s4lt", headers={"Authorization": old_key_cipher})
+    assert error_of(answer.json())[0] == ["Error: Invalid API key"]
+    api.api_key = new_key
+    api.login()
+    assert api.get("/rest/v1/roles")["Message"] == "Success"
+
+
+def test_rotating_one_clients_key_leaves_others_alone(api: Api, other_api: Api) -> None:
+    clients.rotate_key(api.rt.deps, api.client_id)
+    assert other_api.get("/rest/v1/roles")["Message"] == "Success"
+
+
+# --- rate limiting ---------------------------------------------------------------------------
+
+
+def _fail_gettoken(http: TestClient, times: int) -> None:
+    for _ in range(times):
+        answer = http.get("/rest/v1/gettoken/s4lt", headers={"Authorization": "nope"})
+        assert answer.status_code == 200
+        assert answer.json()["ErrorCodes"] == ["invalid_api_key"]
+
+
+def _limited(response: Any) -> int:
+    assert response.status_code == 429, response.text
+    body = response.json()
+    assert body["Message"] == "Error"
+    assert body["ErrorCodes"] == ["rate_limited"]
+    retry = int(response.headers["Retry-After"])
+    assert 1 <= retry <= 15 * 60 + 1
+    assert str(retry) in body["Details"][0]
+    return retry
+
+
+def test_failed_gettoken_is_rate_limited_per_address(api: Api, clock: FakeClock) -> None:
+    _fail_gettoken(api.http, 10)
+    good = {"Authorization": enc(api, api.api_key)}
+    # Once limited, even the right key is refused until the window has passed.
+    _limited(api.http.get("/rest/v1/gettoken/s4lt", headers=good))
+    _limited(api.http.get("/rest/v1/gettoken/s4lt", headers={"Authorization": "nope"}))
+    # Another address is not affected.
+    elsewhere = TestClient(build_app(api.rt), client=("203.0.113.9", 4242))
+    assert elsewhere.get("/rest/v1/gettoken/s4lt", headers=good).json()["Message"] == "Success"
+    # Tokens already issued keep working: the limit is on authentication attempts.
+    assert api.get("/rest/v1/roles")["Message"] == "Success"
+    clock.advance(minutes=15, seconds=1)
+    assert api.http.get("/rest/v1/gettoken/s4lt", headers=good).json()["Message"] == "Success"
+
+
+def test_nine_failures_do_not_limit(api: Api) -> None:
+    _fail_gettoken(api.http, 9)
+    good = {"Authorization": enc(api, api.api_key)}
+    assert api.http.get("/rest/v1/gettoken/s4lt", headers=good).json()["Message"] == "Success"
+
+
+def test_retry_after_counts_down(api: Api, clock: FakeClock) -> None:
+    _fail_gettoken(api.http, 10)
+    first = _limited(api.http.get("/rest/v1/gettoken/s4lt", headers={"Authorization": "x"}))
+    clock.advance(minutes=5)
+    second = _limited(api.http.get("/rest/v1/gettoken/s4lt", headers={"Authorization": "x"}))
+    assert first - 300 - 1 <= second <= first - 300 + 1
+
+
+def test_rate_limit_state_is_in_the_database(api: Api, clock: FakeClock) -> None:
+    _fail_gettoken(api.http, 10)
+    # A second server process: a new runtime (engine, caches) on the same database and data.
+    second = build_runtime(api.rt.settings, clock=clock)
+    try:
+        http = TestClient(build_app(second))
+        _limited(http.get("/rest/v1/gettoken/s4lt", headers={"Authorization": "nope"}))
+    finally:
+        second.engine.dispose()
+
+
+def test_failed_password_logins_are_rate_limited(api: Api) -> None:
+    new_user(api, "victim@acme.example.com")
+    for _ in range(10):
+        answer = password_token(api, "victim@acme.example.com", "wrong password")
+        assert error_of(answer)[1] == ["invalid_user_account"]
+    header = {"Authorization": enc(api, PASSWORD, "pw-salt")}
+    response = api.http.get(
+        "/rest/v1/tokenusernamepassword/victim@acme.example.com/pw-salt", headers=header
+    )
+    _limited(response)
+
+
+# --- GetTokenUserNamePassword, AuthenticateUser, GetLandingURL -----------------------------
+
+
+def test_tokenusernamepassword(api: Api) -> None:
+    new_user(api, "pat@acme.example.com")
+    answer = password_token(api, "pat@acme.example.com")
+    assert answer["Message"] == "Success", answer
+    token = answer["ReturnValue"]
+    roles = api.http.get("/rest/v1/roles", headers={"Authorization": token}).json()
+    assert roles["Message"] == "Success"
+    # The username is an e-mail address: matched without regard to case.
+    assert password_token(api, "PAT@Acme.Example.com")["Message"] == "Success"
+
+
+def test_tokenusernamepassword_refusals(api: Api, other_api: Api) -> None:
+    new_user(api, "pat@acme.example.com")
+    for username, password in [
+        ("pat@acme.example.com", "wrong password"),
+        ("nobody@acme.example.com", PASSWORD),
+        (other_api.username, PASSWORD),
+    ]:
+        answer = password_token(api, username, password)
+        assert error_of(answer) == (
+            ["Error: Invalid user account information"],
+            ["invalid_user_account"],
+        )
+    # The admin's password is random and never given out: the API key is its way in.
+    assert error_of(password_token(api, api.username, "password"))[1] == ["invalid_user_account"]
+
+
+def test_tokenusernamepassword_with_password_under_another_salt(api: Api) -> None:
+    new_user(api, "pat@acme.example.com")
+    header = {"Authorization": enc(api, PASSWORD, "salt-one")}
+    response = api.http.get(
+        "/rest/v1/tokenusernamepassword/pat@acme.example.com/salt-two", headers=header
+    )
+    assert error_of(response.json())[1] == ["invalid_user_account"]
+
+
+def test_password_token_dies_when_the_user_is_deactivated(api: Api) -> None:
+    user = new_user(api, "pat@acme.example.com")
+    token = password_token(api, "pat@acme.example.com")["ReturnValue"]
+    off = api.put(
+        "/rest/v1/users/provisionUser", {"systemUserId": user["SystemUserId"], "userStatus": 0}
+    )
+    assert off["Message"] == "Success", off
+    assert api.http.get("/rest/v1/roles", headers={"Authorization": token}).json() == (
+        INVALID_TOKEN
+    )
+
+
+def authenticate_user(api: Api, username: str, password: str, token: str | None = None) -> Any:
+    header = f"{token or api.token}:{enc(api, password, 'au-salt')}"
+    return api.http.get(
+        f"/rest/v1/authenticateuser/{username}/au-salt", headers={"Authorization": header}
+    )
+
+
+def test_authenticateuser(api: Api) -> None:
+    user = new_user(api, "pat@acme.example.com")
+    response = authenticate_user(api, "pat@acme.example.com", PASSWORD)
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["Message"] == "Success", answer
+    assert answer["ReturnValue"] == user["SystemUserId"]
+    assert [u["Username"] for u in answer["Users"]] == ["pat@acme.example.com"]
+    assert answer["Users"][0]["Password"] is None
+
+
+def test_authenticateuser_refusals(api: Api, other_api: Api) -> None:
+    new_user(api, "pat@acme.example.com")
+    wrong = authenticate_user(api, "pat@acme.example.com", "not the password").json()
+    assert error_of(wrong) == (
+        ["Error: Invalid user account information"],
+        ["invalid_user_account"],
+    )
+    bad_token = authenticate_user(api, "pat@acme.example.com", PASSWORD, token="forged").json()
+    assert bad_token == INVALID_TOKEN
+    no_colon = api.http.get(
+        "/rest/v1/authenticateuser/pat@acme.example.com/au-salt",
+        headers={"Authorization": api.token},
+    ).json()
+    assert error_of(no_colon)[1] == ["invalid_user_account"]
+    # Another client's token cannot check this client's users.
+    foreign = authenticate_user(api, "pat@acme.example.com", PASSWORD, token=other_api.token)
+    assert error_of(foreign.json())[1] == ["invalid_user_account"]
+
+
+def test_landingurl(api: Api) -> None:
+    answer = api.get("/rest/v1/landingurl")
+    assert answer["Message"] == "Success"
+    url = answer["ReturnValue"]
+    assert url.endswith("?")
+    assert url.startswith("http://esign.test/")
+    assert "AutoLogMeIn.aspx" in url
+    assert api.http.get("/rest/v1/landingurl").json() == INVALID_TOKEN
+
+
+# --- users U1–U6 -----------------------------------------------------------------------------
+
+
+def test_create_user(api: Api) -> None:
+    answer = create_user(
+        api, "New.Agent@Acme.Example.com", Company="Acme Realty", TimeZoneId="UTC", JobTitle="VP"
+    )
+    assert answer["Message"] == "Success", answer
+    user = answer["Users"][0]
+    assert answer["ReturnValue"] == user["SystemUserId"]
+    assert user["Username"] == "new.agent@acme.example.com"
+    assert (user["FirstName"], user["LastName"], user["Company"]) == ("Jo", "Agent", "Acme Realty")
+    assert user["Password"] is None
+    assert user["StatusCode"] == "1"
+    stored = api.rt.deps
+    with stored.uow(write=False) as uow:
+        row = uow.users.get(api.client_id, user["SystemUserId"])
+    assert row is not None and row.password_hash and PASSWORD not in row.password_hash
+
+
+def test_create_user_accepts_lowercase_members(api: Api) -> None:
+    body = {
+        "SALT": "x1",
+        "USER": {
+            "username": "lower@acme.example.com",
+            "firstname": "L",
+            "lastname": "C",
+            "encryptedpassword": enc(api, PASSWORD, "x1"),
+            "statuscode": "Active",
+        },
+    }
+    answer = api.post("/rest/v1/users", body)
+    assert answer["Message"] == "Success", answer
+    assert password_token(api, "lower@acme.example.com")["Message"] == "Success"
+
+
+def test_duplicate_username(api: Api) -> None:
+    new_user(api, "dup@acme.example.com")
+    again = create_user(api, "DUP@acme.example.com")
+    assert error_of(again) == (
+        ["Error: Username dup@acme.example.com already exists."],
+        ["username_taken"],
+    )
+    # The admin made with the client is a user too.
+    assert error_of(create_user(api, api.username))[1] == ["username_taken"]
+
+
+def test_same_username_in_two_clients_is_fine(api: Api, other_api: Api) -> None:
+    new_user(api, "shared@example.com")
+    assert create_user(other_api, "shared@example.com")["Message"] == "Success"
+
+
+CREATE_REFUSALS: list[tuple[dict[str, Any], str]] = [
+    ({"Username": "not-an-email"}, "user.Username must be an e-mail address"),
+    ({"Username": None}, "user.Username must be an e-mail address"),
+    ({"LastName": ""}, "user.LastName is required"),
+    ({"FirstName": "   "}, "user.FirstName is required"),
+    ({"Password": ""}, "user.Password is required"),
+    ({"Password": "not-encrypted"}, "user.Password could not be decrypted"),
+]
+
+
+def test_create_user_validation(api: Api) -> None:
+    base = {
+        "Username": "v@acme.example.com",
+        "FirstName": "V",
+        "LastName": "W",
+        "Password": enc(api, PASSWORD, "vs"),
+    }
+    for user, fragment in CREATE_REFUSALS:
+        answer = api.post("/rest/v1/users", {"salt": "vs", "user": {**base, **user}})
+        details, codes = error_of(answer)
+        assert codes == ["validation_failed"], user
+        assert fragment in details[0], (user, details)
+    assert error_of(api.get("/rest/v1/users", params={"username": "v@acme.example.com"}))[1] == [
+        "user_not_found"
+    ]
+
+
+def test_short_password_is_refused(api: Api) -> None:
+    answer = create_user(api, "short@acme.example.com", password="1234567")
+    assert "at least 8 characters" in error_of(answer)[0][0]
+
+
+def test_create_user_without_user_member(api: Api) -> None:
+    details, codes = error_of(api.post("/rest/v1/users", {"salt": "x"}))
+    assert codes == ["invalid_request"]
+    assert details == ["Error: user is required."]
+
+
+def test_get_user_by_id_and_by_username(api: Api) -> None:
+    made = new_user(api, "find.me@acme.example.com")
+    by_id = api.get(f"/rest/v1/users/{made['SystemUserId']}")
+    assert by_id["Message"] == "Success"
+    assert by_id["Users"] == [made]
+    by_name = api.get("/rest/v1/users", params={"username": "Find.Me@acme.example.com"})
+    assert by_name["Users"] == [made]
+
+
+def test_get_unknown_user(api: Api) -> None:
+    assert error_of(api.get("/rest/v1/users/00000000-0000-0000-0000-000000000000")) == (
+        ["Error: User not found."],
+        ["user_not_found"],
+    )
+    assert error_of(api.get("/rest/v1/users", params={"username": "ghost@x.example"}))[1] == [
+        "user_not_found"
+    ]
+    details, _ = error_of(api.get("/rest/v1/users"))
+    assert "username" in details[0]
+
+
+def test_update_user_by_system_user_id(api: Api) -> None:
+    made = new_user(api, "upd@acme.example.com")
+    body = {"user": {"SystemUserId": made["SystemUserId"], "FirstName": "Joanna", "Region": "West"}}
+    answer = api.put("/rest/v1/users", body)
+    assert answer["Message"] == "Success", answer
+    got = api.get(f"/rest/v1/users/{made['SystemUserId']}")["Users"][0]
+    assert (got["FirstName"], got["LastName"], got["Region"]) == ("Joanna", "Agent", "West")
+    assert got["Username"] == "upd@acme.example.com"
+
+
+def test_update_user_by_username_and_new_password(api: Api) -> None:
+    made = new_user(api, "upd@acme.example.com")
+    body = {
+        "salt": "np",
+        "user": {
+            "Username": "UPD@acme.example.com",
+            "Company": "New Co",
+            "Password": enc(api, "a brand new password", "np"),
+        },
+    }
+    answer = api.put("/rest/v1/users", body)
+    assert answer["Message"] == "Success", answer
+    assert answer["Users"][0]["SystemUserId"] == made["SystemUserId"]
+    assert answer["Users"][0]["Company"] == "New Co"
+    assert password_token(api, "upd@acme.example.com")["Message"] == "Error"
+    assert password_token(api, "upd@acme.example.com", "a brand new password")["Message"] == (
+        "Success"
+    )
+
+
+def test_update_unknown_user(api: Api) -> None:
+    assert error_of(api.put("/rest/v1/users", {"user": {"SystemUserId": "nope"}}))[1] == [
+        "user_not_found"
+    ]
+    assert error_of(api.put("/rest/v1/users", {"user": {"FirstName": "X"}}))[1] == [
+        "user_not_found"
+    ]
+
+
+def test_update_by_username_changes_the_e_mail(api: Api) -> None:
+    made = new_user(api, "old.name@acme.example.com")
+    body = {"oldUsername": "old.name@acme.example.com", "user": {"Username": "New.Name@Acme.com"}}
+    answer = api.put("/rest/v1/users/updateByUsername", body)
+    assert answer["Message"] == "Success", answer
+    assert answer["Users"][0]["Username"] == "new.name@acme.com"
+    found = api.get("/rest/v1/users", params={"username": "new.name@acme.com"})
+    assert found["Users"][0]["SystemUserId"] == made["SystemUserId"]
+    gone = api.get("/rest/v1/users", params={"username": "old.name@acme.example.com"})
+    assert error_of(gone)[1] == ["user_not_found"]
+    # The password still works under the new name.
+    assert password_token(api, "new.name@acme.com")["Message"] == "Success"
+
+
+def test_update_by_username_refusals(api: Api) -> None:
+    new_user(api, "a@acme.example.com")
+    new_user(api, "b@acme.example.com")
+    taken = api.put(
+        "/rest/v1/users/updateByUsername",
+        {"oldUsername": "a@acme.example.com", "user": {"Username": "B@acme.example.com"}},
+    )
+    assert error_of(taken)[1] == ["username_taken"]
+    bad = api.put(
+        "/rest/v1/users/updateByUsername",
+        {"oldUsername": "a@acme.example.com", "user": {"Username": "not an email"}},
+    )
+    assert error_of(bad)[1] == ["validation_failed"]
+    missing = api.put(
+        "/rest/v1/users/updateByUsername",
+        {"oldUsername": "zz@acme.example.com", "user": {"Username": "c@acme.example.com"}},
+    )
+    assert error_of(missing)[1] == ["user_not_found"]
+    no_old = api.put("/rest/v1/users/updateByUsername", {"user": {"Username": "c@x.example"}})
+    assert error_of(no_old)[0] == ["Error: oldUsername is required."]
+    # Nothing moved.
+    assert api.get("/rest/v1/users", params={"username": "a@acme.example.com"})["Message"] == (
+        "Success"
+    )
+
+
+def test_provision_user_deactivates_and_reactivates(api: Api) -> None:
+    made = new_user(api, "agent@acme.example.com")
+    uid = made["SystemUserId"]
+    off = api.put("/rest/v1/users/provisionUser", {"systemUserId": uid, "userStatus": "Inactive"})
+    assert off["Message"] == "Success", off
+    assert off["Users"][0]["StatusCode"] == "0"
+    # A deactivated user cannot own new sessions…
+    body = {
+        "userName": "agent@acme.example.com",
+        "session": {"SessionInfo": {"Title": "T"}, "Signers": [signer("Buyer 1")]},
+    }
+    refused = api.post("/rest/v1/sessions", body)
+    assert error_of(refused) == (
+        ["Error: User agent@acme.example.com is inactive."],
+        ["user_inactive"],
+    )
+    # …nor log in, by either route.
+    assert error_of(password_token(api, "agent@acme.example.com"))[1] == ["invalid_user_account"]
+    auth = authenticate_user(api, "agent@acme.example.com", PASSWORD).json()
+    assert error_of(auth)[1] == ["invalid_user_account"]
+    on = api.put("/rest/v1/users/provisionUser", {"systemUserId": uid, "userStatus": 1})
+    assert on["Users"][0]["StatusCode"] == "1"
+    assert api.post("/rest/v1/sessions", body)["Message"] == "Success"
+    assert password_token(api, "agent@acme.example.com")["Message"] == "Success"
+
+
+def test_provision_user_refusals(api: Api) -> None:
+    made = new_user(api, "agent@acme.example.com")
+    unknown = api.put("/rest/v1/users/provisionUser", {"systemUserId": "nope", "userStatus": 0})
+    assert error_of(unknown)[1] == ["user_not_found"]
+    bad_status = api.put(
+        "/rest/v1/users/provisionUser", {"systemUserId": made["SystemUserId"], "userStatus": 7}
+    )
+    details, codes = error_of(bad_status)
+    assert codes == ["invalid_request"]
+    assert "userStatus" in details[0]
+    no_status = api.put("/rest/v1/users/provisionUser", {"systemUserId": made["SystemUserId"]})
+    assert error_of(no_status)[0] == ["Error: userStatus is required."]
+    assert api.get(f"/rest/v1/users/{made['SystemUserId']}")["Users"][0]["StatusCode"] == "1"
+
+
+# --- tenancy -------------------------------------------------------------------------------
+
+
+def test_other_client_cannot_see_or_change_users(api: Api, other_api: Api) -> None:
+    made = new_user(api, "mine@acme.example.com")
+    uid = made["SystemUserId"]
+    assert error_of(other_api.get(f"/rest/v1/users/{uid}"))[1] == ["user_not_found"]
+    by_name = other_api.get("/rest/v1/users", params={"username": "mine@acme.example.com"})
+    assert error_of(by_name)[1] == ["user_not_found"]
+    update = other_api.put("/rest/v1/users", {"user": {"SystemUserId": uid, "LastName": "Pwned"}})
+    assert error_of(update)[1] == ["user_not_found"]
+    rename = other_api.put(
+        "/rest/v1/users/updateByUsername",
+        {"oldUsername": "mine@acme.example.com", "user": {"Username": "x@rival.example"}},
+    )
+    assert error_of(rename)[1] == ["user_not_found"]
+    off = other_api.put("/rest/v1/users/provisionUser", {"systemUserId": uid, "userStatus": 0})
+    assert error_of(off)[1] == ["user_not_found"]
+    assert api.get(f"/rest/v1/users/{uid}")["Users"] == [made]
+
+
+def test_other_client_cannot_see_or_change_sessions(api: Api, other_api: Api) -> None:
+    sid = api.create_session()["SigningSessionId"]
+    not_found = (["Error: Session not found."], ["session_not_found"])
+    assert error_of(other_api.get(f"/rest/v1/sessions/{sid}")) == not_found
+    assert error_of(other_api.get(f"/rest/v1/sessions/{sid}/actionlogs")) == not_found
+    assert error_of(other_api.put(f"/rest/v1/sessions/{sid}/cancel")) == not_found
+    assert error_of(other_api.delete(f"/rest/v1/sessions/{sid}")) == not_found
+    update = other_api.post(
+        "/rest/v1/sessions/updatesession",
+        {"userName": other_api.username, "session": {"Id": sid, "Signers": [signer("Buyer 1")]}},
+    )
+    assert error_of(update) == not_found
+    by_tx = other_api.get(f"/rest/v1/users/{api.username}/transactions/TX-1")
+    assert error_of(by_tx) == (["Error: Username not found."], ["username_not_found"])
+    own_tx = other_api.get(f"/rest/v1/users/{other_api.username}/transactions/TX-1")
+    assert own_tx["TotalCount"] == 0
+    got = api.get(f"/rest/v1/sessions/{sid}")["Sessions"][0]
+    assert got["SessionInfo"]["StatusCode"] == 1
+    assert len(got["Signers"]) == 1
+
+
+def test_username_of_another_client_is_not_found(api: Api, other_api: Api) -> None:
+    body = {
+        "userName": other_api.username,
+        "session": {"SessionInfo": {"Title": "T"}, "Signers": [signer("Buyer 1")]},
+    }
+    answer = api.post("/rest/v1/sessions", body)
+    assert answer == {
+        "Message": "Error",
+        "Details": ["Error: Username not found."],
+        "ReturnValue": None,
+        "ErrorCodes": ["username_not_found"],
+    }
+    for missing in ("", "ghost@acme.example.com"):
+        again = api.post("/rest/v1/sessions", {**body, "userName": missing})
+        assert error_of(again)[0] == ["Error: Username not found."]
+
+
+def test_session_owner_may_be_any_active_user_of_the_client(api: Api) -> None:
+    new_user(api, "second@acme.example.com")
+    body = {
+        "UserName": "Second@Acme.Example.com",
+        "session": {"SessionInfo": {"Title": "T"}, "Signers": [signer("Buyer 1")]},
+    }
+    answer = api.post("/rest/v1/sessions", body)
+    assert answer["Message"] == "Success", answer
+    assert answer["Sessions"][0]["SessionInfo"]["OwnerEmail"] == "second@acme.example.com"
+
+
+def test_password_failures_are_limited_per_username_across_addresses(api: Api) -> None:
+    # Per user as well as per address: spreading guesses over addresses does not help. The
+    # name may be of any length (a long one must still be counted, and stored).
+    for username in ("victim@acme.example.com", "v" * 400 + "@acme.example.com"):
+        for n in range(10):
+            http = TestClient(build_app(api.rt), client=(f"198.51.100.{n}", 1000))
+            header = {"Authorization": enc(api, "wrong password", "pw-salt")}
+            answer = http.get(f"/rest/v1/tokenusernamepassword/{username}/pw-salt", headers=header)
+            assert error_of(answer.json())[1] == ["invalid_user_account"]
+        fresh = TestClient(build_app(api.rt), client=("198.51.100.200", 1000))
+        header = {"Authorization": enc(api, PASSWORD, "pw-salt")}
+        _limited(fresh.get(f"/rest/v1/tokenusernamepassword/{username}/pw-salt", headers=header))

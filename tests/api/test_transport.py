@@ -1,0 +1,474 @@
+"""Contract §1, transport: paths, HTTP-level errors, and the wire formats in and out."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from dataclasses import replace
+from datetime import timedelta, timezone
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from esign.api.routes import ROUTES
+from esign.app import Runtime, build_app
+from tests.conftest import Api, FakeClock, pdf_document, signer, tiny_pdf
+
+ENVELOPE_KEYS = {"Message", "Details", "ReturnValue", "ErrorCodes"}
+
+
+def envelope_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/json")
+    body: dict[str, Any] = response.json()
+    assert body.keys() >= ENVELOPE_KEYS
+    assert body["Message"] == "Error"
+    assert body["ReturnValue"] is None
+    assert body["ErrorCodes"] == [code]
+    assert body["Details"] and all(d.startswith("Error:") for d in body["Details"])
+    return body
+
+
+# --- paths ---------------------------------------------------------------------------------
+
+
+def test_doubled_slashes_are_tolerated(api: Api) -> None:
+    sid = api.create_session()["SigningSessionId"]
+    for path in (
+        f"/rest//v1/sessions/{sid}",
+        f"/rest//v1//sessions//{sid}",
+        f"/rest/v1/sessions/{sid}/",
+    ):
+        answer = api.get(path)
+        assert answer["Message"] == "Success", path
+        assert answer["SigningSessionId"] == sid
+    body = {"userName": api.username, "session": {"Id": sid, "Signers": [signer("Buyer 1")]}}
+    # The vendor's own docs print this one with a doubled slash.
+    updated = api.post("/rest//v1/sessions/updatesession", body)
+    assert updated["Message"] == "Success", updated
+    assert len(updated["Sessions"][0]["Signers"]) == 2
+
+
+def test_gettoken_through_a_doubled_slash(api: Api) -> None:
+    key = api.http.get(f"/rest//v1/encrypt/{api.api_key}/s1").json()["ReturnValue"]
+    answer = api.http.get("/rest//v1/gettoken/s1", headers={"Authorization": key}).json()
+    assert answer["Message"] == "Success"
+
+
+def test_literal_segments_are_case_insensitive(api: Api) -> None:
+    sid = api.create_session()["SigningSessionId"]
+    assert api.get(f"/REST/V1/Sessions/{sid}")["SigningSessionId"] == sid
+    paused = api.put(f"/rest/v1/sessions/editsession/{sid}", {"userName": api.username})
+    assert paused["Message"] == "Success", paused
+    assert paused["Sessions"][0]["SessionInfo"]["StatusCode"] == 6
+    assert api.put(f"/rest/v1/sessions/{sid}/CANCEL")["Message"] == "Success"
+    assert api.put(f"/rest/v1/sessions/{sid}/purge?purgeNow=false")["Message"] == "Success"
+    restored = api.put(f"/rest/v1/sessions/cancelpurging/{sid}")
+    assert restored["Message"] == "Success", restored
+    status = api.get(f"/rest/v1/sessions/{sid}")["Sessions"][0]["SessionInfo"]["StatusCode"]
+    assert status == 4  # back to Cancelled
+    assert api.put(f"/rest/v1/sessions/{sid}/purge?PURGENOW=false")["Message"] == "Success"
+    assert api.put(f"/rest/v1/sessions/CancelPurging/{sid}")["Message"] == "Success"
+
+
+def test_path_parameters_keep_their_case(api: Api) -> None:
+    answer = api.http.get("/REST/V1/ENCRYPT/MixedCase/SaLt").json()
+    assert answer["ReturnValue"] == api.rt.deps.cipher.encrypt("MixedCase", "SaLt")
+    assert answer["ReturnValue"] != api.rt.deps.cipher.encrypt("mixedcase", "salt")
+
+
+def test_percent_encoded_path_parameters_are_decoded(api: Api) -> None:
+    answer = api.http.get("/rest/v1/encrypt/a%20b%2Bc/s").json()
+    assert answer["ReturnValue"] == api.rt.deps.cipher.encrypt("a b+c", "s")
+
+
+def test_unknown_route_is_404(api: Api) -> None:
+    for path in ("/rest/v1/nothing", "/rest/v3/sessions", "/rest/v1/sessions/a/b/c/d/e", "/x"):
+        envelope_error(api.http.get(path, headers=api.headers), 404, "not_found")
+
+
+def test_wrong_method_is_405_with_allow(api: Api) -> None:
+    body = envelope_error(
+        api.http.delete("/rest/v1/roles", headers=api.headers), 405, "method_not_allowed"
+    )
+    assert "DELETE" in body["Details"][0]
+    response = api.http.post("/rest/v1/sessions/abc", headers=api.headers, json={})
+    envelope_error(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "DELETE, GET"
+    response = api.http.patch("/rest/v1/users", headers=api.headers, json={})
+    envelope_error(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "GET, POST, PUT"
+
+
+def test_unparseable_json_is_400(api: Api) -> None:
+    for raw in (b"{not json", b'{"userName": "a",}', b"\xff\xfe{}", b'{"a": 1} x', b"[1, 2"):
+        response = api.http.post(
+            "/rest/v1/sessions",
+            content=raw,
+            headers={**api.headers, "Content-Type": "application/json"},
+        )
+        body = envelope_error(response, 400, "invalid_json")
+        assert "not valid JSON" in body["Details"][0]
+
+
+def test_json_that_is_not_an_object_is_an_error_envelope(api: Api) -> None:
+    for raw in (b"[]", b'"text"', b"42", b"null"):
+        response = api.http.post(
+            "/rest/v1/sessions",
+            content=raw,
+            headers={**api.headers, "Content-Type": "application/json"},
+        )
+        body = envelope_error(response, 200, "invalid_request")
+        assert body["Details"] == ["Error: The request body must be a JSON object."]
+
+
+def small_body_app(runtime: Runtime) -> TestClient:
+    small = replace(runtime, settings=replace(runtime.settings, max_body_mb=1))
+    return TestClient(build_app(small))
+
+
+def test_body_too_large_is_413(api: Api) -> None:
+    http = small_body_app(api.rt)
+    big = json.dumps({"userName": api.username, "padding": "x" * (1024 * 1024 + 10)})
+    response = http.post(
+        "/rest/v1/sessions",
+        content=big,
+        headers={**api.headers, "Content-Type": "application/json"},
+    )
+    body = envelope_error(response, 413, "body_too_large")
+    assert "1 MB" in body["Details"][0]
+
+
+def test_body_too_large_without_content_length_is_413(api: Api) -> None:
+    http = small_body_app(api.rt)
+
+    def chunks() -> Any:
+        for _ in range(20):
+            yield b" " * 100_000
+
+    response = http.post(
+        "/rest/v1/sessions",
+        content=chunks(),
+        headers={**api.headers, "Content-Type": "application/json"},
+    )
+    assert "content-length" not in {k.lower() for k in response.request.headers}
+    envelope_error(response, 413, "body_too_large")
+
+
+def test_body_just_under_the_limit_is_read(api: Api) -> None:
+    http = small_body_app(api.rt)
+    body = {
+        "userName": api.username,
+        "session": {
+            "SessionInfo": {"Title": "Padded", "Description": "x" * 900_000},
+            "Signers": [signer("Buyer 1")],
+        },
+    }
+    response = http.post("/rest/v1/sessions", json=body, headers=api.headers)
+    assert response.status_code == 200
+    assert response.json()["Message"] == "Success", response.text
+
+
+def test_unsupported_media_type_is_415(api: Api) -> None:
+    for content_type in (
+        "multipart/form-data; boundary=xyz",
+        "application/xml",
+        "application/octet-stream",
+    ):
+        response = api.http.post(
+            "/rest/v1/sessions",
+            content=b'--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--xyz--\r\n',
+            headers={**api.headers, "Content-Type": content_type},
+        )
+        body = envelope_error(response, 415, "unsupported_media_type")
+        assert content_type.split(";")[0] in body["Details"][0]
+
+
+def test_json_with_charset_and_text_plain_are_accepted(api: Api) -> None:
+    body = json.dumps(
+        {"userName": api.username, "session": {"SessionInfo": {"Title": "T"}, "Signers": []}}
+    )
+    for content_type in ("application/json; charset=utf-8", "text/plain", "Application/JSON"):
+        response = api.http.post(
+            "/rest/v1/sessions", content=body, headers={**api.headers, "Content-Type": content_type}
+        )
+        assert response.json()["Message"] == "Success", (content_type, response.text)
+
+
+def test_bodiless_put_with_json_content_type(api: Api) -> None:
+    # .NET clients send PUTs with Content-Type: application/json and ContentLength = 0.
+    sid = api.create_session()["SigningSessionId"]
+    response = api.http.put(
+        f"/rest/v1/sessions/{sid}/cancel",
+        content=b"",
+        headers={**api.headers, "Content-Type": "application/json", "Content-Length": "0"},
+    )
+    assert response.json()["Message"] == "Success", response.text
+
+
+def test_every_answer_is_an_envelope_with_error_codes(api: Api) -> None:
+    for path in ("/rest/v1/roles", "/rest/v1/landingurl", "/rest/v1/health"):
+        answer = api.get(path)
+        assert answer.keys() >= ENVELOPE_KEYS
+        assert answer["Message"] == "Success"
+        assert answer["ErrorCodes"] == []
+        assert isinstance(answer["Details"], list)
+
+
+# --- output formats ------------------------------------------------------------------------
+
+
+def pascal_keys(value: Any, where: str = "") -> list[str]:
+    """Every object key that is not PascalCase, skipping user maps (MergeFieldMapping)."""
+    bad: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", key):
+                bad.append(f"{where}.{key}")
+            if key != "MergeFieldMapping":
+                bad += pascal_keys(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            bad += pascal_keys(item, f"{where}[{n}]")
+    return bad
+
+
+PDF = tiny_pdf()
+
+
+def rich_session(api: Api, clock: FakeClock) -> str:
+    signature = b"\x89PNG\r\n\x1a\n" + b"S" * 64
+    answer = api.create_session(
+        documents=[{"FileName": "offer.pdf", "FileBytes": base64.b64encode(PDF).decode()}],
+        signers=[
+            signer(
+                "Buyer 1",
+                AuthMethod=1,
+                AuthenticationSettings={"Password": "hunter2hunter2"},
+                Properties=[{"Key": "DisableEditName", "Value": "1"}],
+                MergeFieldMapping={"buyerName": "Pat Doe"},
+                SignatureImageBase64=base64.b64encode(signature).decode(),
+            )
+        ],
+        UseSequence=1,
+        ExpiresOn=(clock.now() + timedelta(days=10)).isoformat(),
+        Password="session-secret",
+    )
+    sid: str = answer["SigningSessionId"]
+    return sid
+
+
+def test_output_keys_are_pascal_case(api: Api, clock: FakeClock) -> None:
+    sid = rich_session(api, clock)
+    answers = [
+        api.get(f"/rest/v1/sessions/{sid}"),
+        api.get(f"/rest/v1/sessions/{sid}/actionlogs"),
+        api.get(f"/rest/v1/users/{api.username}/transactions/TX-1"),
+        api.get(f"/rest/v1/sessions/lite/{api.username}/TX-1/10/0/sortBy?colName=Title"),
+        api.get("/rest/v1/users", params={"username": api.username}),
+        api.get(f"/rest/v1/sessions/{sid}/inviteurls"),
+        api.get("/rest/v1/sessions/deleted/10/0"),
+    ]
+    for answer in answers:
+        assert answer["Message"] == "Success", answer
+        assert pascal_keys(answer) == []
+    session = answers[0]["Sessions"][0]
+    assert {"Id", "SigningSessionId", "SessionInfo", "Documents", "Signers"} <= session.keys()
+    assert {"StatusCode", "CreatedOn", "OwnerEmail", "Title"} <= session["SessionInfo"].keys()
+    doc_keys = {
+        "DocumentId",
+        "FileName",
+        "Sequence",
+        "PageCount",
+        "FormId",
+        "FormTag",
+        "HasAnchorTags",
+        "AnchorTagsAdjustmentCategory",
+        "ProcessingStatus",
+        "ProcessingErrors",
+        "Fields",
+    }
+    assert doc_keys <= session["Documents"][0].keys()
+
+
+def test_dates_go_out_as_escaped_microsoft_dates(api: Api, clock: FakeClock) -> None:
+    sid = rich_session(api, clock)
+    response = api.http.get(f"/rest/v1/sessions/{sid}", headers=api.headers)
+    raw = response.text
+    assert '"CreatedOn":"\\/Date(' in raw
+    assert '"ExpiresOn":"\\/Date(' in raw
+    assert not re.search(r'"\d{4}-\d\d-\d\dT', raw)  # no ISO dates anywhere
+    info = response.json()["Sessions"][0]["SessionInfo"]
+    created = re.fullmatch(r"/Date\((\d+)\)/", info["CreatedOn"])
+    assert created is not None
+    assert int(created[1]) == int(clock.now().timestamp() * 1000)
+    expires = re.fullmatch(r"/Date\((\d+)\)/", info["ExpiresOn"])
+    assert expires is not None
+    assert int(expires[1]) == int((clock.now() + timedelta(days=10)).timestamp() * 1000)
+    logs = api.http.get(f"/rest/v1/sessions/{sid}/actionlogs", headers=api.headers).text
+    assert '"Date":"\\/Date(' in logs
+
+
+def test_bytes_and_secrets_are_never_echoed(api: Api, clock: FakeClock) -> None:
+    pdf = PDF
+    sid = rich_session(api, clock)
+    for path in (f"/rest/v1/sessions/{sid}", f"/rest/v1/users/{api.username}/transactions/TX-1"):
+        raw = api.http.get(path, headers=api.headers).text
+        assert "FileBytes" not in raw
+        assert base64.b64encode(pdf).decode()[:40] not in raw
+        assert base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"S" * 64).decode() not in raw
+        assert "hunter2hunter2" not in raw
+        assert "session-secret" not in raw
+    s = api.get(f"/rest/v1/sessions/{sid}")["Sessions"][0]
+    assert s["SessionInfo"]["Password"] is None
+    assert s["Signers"][0]["AuthenticationSettings"]["Password"] is None
+    assert s["Signers"][0]["SignatureImageBase64"] is None
+    assert s["Documents"][0]["Sha256"] == hashlib.sha256(pdf).hexdigest()
+
+
+def test_enums_go_out_as_integers_and_properties_as_an_array(api: Api, clock: FakeClock) -> None:
+    sid = rich_session(api, clock)
+    s = api.get(f"/rest/v1/sessions/{sid}")["Sessions"][0]
+    info, g = s["SessionInfo"], s["Signers"][0]
+    assert info["StatusCode"] == 1 and type(info["StatusCode"]) is int
+    assert info["UseSequence"] == 1 and type(info["UseSequence"]) is int
+    assert g["AuthMethod"] == 1 and type(g["AuthMethod"]) is int
+    assert g["StatusCode"] == 1 and type(g["StatusCode"]) is int
+    assert g["Properties"] == [{"Key": "DisableEditName", "Value": "1"}]
+    assert g["MergeFieldMapping"] == {"buyerName": "Pat Doe"}
+
+
+def test_dotnet_style_create_session_end_to_end(api: Api, clock: FakeClock) -> None:
+    pdf = tiny_pdf(2)
+    expires_ms = int((clock.now() + timedelta(days=30)).timestamp()) * 1000
+    # What JavaScriptSerializer writes: byte[] as an int array, "\/Date(ms)\/" with escaped
+    # slashes in the JSON text; here mixed with camelCase/lowercase keys and enum names.
+    raw = (
+        "{"
+        f'"username":{json.dumps(api.username)},'
+        '"SESSION":{'
+        '"sessionInfo":{"title":"Dotnet offer","transactionId":"TX-NET",'
+        f'"expiresOn":"\\/Date({expires_ms}+0200)\\/",'
+        '"useSequence":"Sequential","sendSignerInvites":"True","reminderFrequencyDays":"45",'
+        '"ReturnURL":"https://broker.test/back"},'
+        f'"documents":[{{"filename":"contract.pdf","filebytes":{json.dumps(list(pdf))},'
+        '"sequence":1,"hasanchortags":false}],'
+        '"signers":[{"firstname":"Ann","lastname":"Lee","emailaddress":"ann@example.com",'
+        '"signerrole":"Buyer 1","sequence":"1","authMethod":"password",'
+        '"AuthenticateSigner":{"password":"ann-secret-1"},'
+        '"properties":{"DisableEditName":"1","MandateDocUpload":"true"},'
+        '"mergeFieldMapping":{"BuyerName":"Ann Lee"},"AuthMethods":[]},'
+        '{"FirstName":"Bob","LastName":"Ray","EmailAddress":"bob@example.com",'
+        '"SignerRole":"Seller 1","Sequence":2,"AuthMethod":0,'
+        '"Properties":[{"Key":"DisableEditName","Value":"0"}]}]'
+        "}}"
+    )
+    assert "\\/Date(" in raw
+    response = api.http.post(
+        "/rest/v1/sessions",
+        content=raw.encode(),
+        headers={**api.headers, "Content-Type": "application/json; charset=utf-8"},
+    )
+    answer = response.json()
+    assert answer["Message"] == "Success", answer
+    assert answer["Details"] == []
+    sid = answer["SigningSessionId"]
+    s = api.get(f"/rest/v1/sessions/{sid}")["Sessions"][0]
+    info = s["SessionInfo"]
+    assert info["Title"] == "Dotnet offer"
+    assert info["TransactionId"] == "TX-NET"
+    assert info["UseSequence"] == 1
+    assert info["ReminderFrequencyDays"] == 30  # capped
+    assert info["ExpiresOn"] == f"/Date({expires_ms})/"
+    assert info["ReturnURL"] == "https://broker.test/back"
+    doc = s["Documents"][0]
+    assert (doc["FileName"], doc["PageCount"], doc["ProcessingStatus"]) == (
+        "contract.pdf",
+        2,
+        "Ready",
+    )
+    assert doc["Sha256"] == hashlib.sha256(pdf).hexdigest()
+    ann, bob = s["Signers"]
+    assert (ann["SignerRole"], ann["AuthMethod"], ann["MandateDocUpload"]) == ("Buyer 1", 1, True)
+    assert ann["Properties"] == [
+        {"Key": "DisableEditName", "Value": "1"},
+        {"Key": "MandateDocUpload", "Value": "true"},
+    ]
+    assert ann["MergeFieldMapping"] == {"BuyerName": "Ann Lee"}
+    assert (bob["SignerRole"], bob["Sequence"], bob["AuthMethod"]) == ("Seller 1", 2, 0)
+    assert bob["Properties"] == [{"Key": "DisableEditName", "Value": "0"}]
+
+
+def test_iso_expiry_with_offset_is_stored_utc(api: Api, clock: FakeClock) -> None:
+    local = (clock.now() + timedelta(days=5)).replace(microsecond=0)
+    text = local.astimezone(timezone(timedelta(hours=-7))).isoformat()
+    sid = api.create_session(ExpiresOn=text)["SigningSessionId"]
+    info = api.get(f"/rest/v1/sessions/{sid}")["Sessions"][0]["SessionInfo"]
+    assert info["ExpiresOn"] == f"/Date({int(local.timestamp()) * 1000})/"
+
+
+def test_wire_errors_name_the_member(api: Api) -> None:
+    body = {
+        "userName": api.username,
+        "session": {
+            "SessionInfo": {"Title": "T"},
+            "Documents": [pdf_document(), {"FileBytes": [1, 999]}],
+        },
+    }
+    details = api.post("/rest/v1/sessions", body)["Details"]
+    assert details == [
+        "Error: session.Documents[1].FileBytes expected base64 or an array of integers 0..255."
+    ]
+    answer = api.post(
+        "/rest/v1/sessions",
+        {
+            "userName": api.username,
+            "session": {"SessionInfo": {"Title": "T", "UseSequence": "Random"}},
+        },
+    )
+    assert answer["Message"] == "Error"
+    assert answer["ErrorCodes"] == ["invalid_request"]
+    assert answer["Details"][0].startswith("Error: session.SessionInfo.UseSequence unknown value")
+
+
+# --- OpenAPI and docs ----------------------------------------------------------------------
+
+
+def test_openapi_lists_every_route(api: Api) -> None:
+    response = api.http.get("/openapi.json")
+    assert response.status_code == 200
+    spec = response.json()
+    assert spec["openapi"].startswith("3.")
+    paths = spec["paths"]
+    for route in ROUTES:
+        path = route.path.replace(":int}", "}")
+        assert path in paths, path
+        operation = paths[path][route.method.lower()]
+        assert operation["summary"] == route.summary
+        params = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+        assert params == set(re.findall(r"\{(\w+)", route.path))
+        assert ("requestBody" in operation) == (route.body is not None)
+        assert ("security" in operation) == route.auth
+    count = sum(len(ops) for ops in paths.values())
+    assert count == len({(r.method, r.path) for r in ROUTES})
+
+
+def test_docs_page_is_self_contained(api: Api) -> None:
+    response = api.http.get("/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "<table" in page
+    for route in ROUTES:
+        assert route.summary.replace("&", "&amp;") in page or route.summary in page
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page, re.I)
+    assert not re.search(r"@import|<link\b|<script\b[^>]*\bsrc", page, re.I)
+    assert "url(" not in page.replace("/openapi.json", "")
+
+
+def test_root_redirects_to_docs(api: Api) -> None:
+    response = api.http.get("/", follow_redirects=False)
+    assert response.status_code in (302, 307)
+    assert response.headers["location"].endswith("/docs")

@@ -1,0 +1,286 @@
+"""The audit trail (contract §6): every action leaves a hash-chained event with actor, IP,
+user agent and time; GetSessionActionLogs returns them in order; `esign audit verify` names
+the first broken link after tampering."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from esign.app import Runtime
+from esign.storage import tables as t
+from tests.conftest import Api, FakeClock, pdf_document, signer
+from tests.integration.conftest import ms, ms_of, run_cli
+
+GENESIS = "0" * 64
+
+
+def _logs(api: Api, sid: str) -> list[dict[str, Any]]:
+    answer = api.get(f"/rest/v1/sessions/{sid}/actionlogs")
+    assert answer["Message"] == "Success", answer
+    assert answer["TotalCount"] == len(answer["ActionLogs"])
+    logs: list[dict[str, Any]] = answer["ActionLogs"]
+    return logs
+
+
+def _session_with_history(api: Api, clock: FakeClock) -> tuple[str, list[tuple[str, int]]]:
+    """Create, update, start, pause, ask for links, cancel: one second apart.
+    Returns the session id and the (action, time in ms) expected in the trail."""
+    expected: list[tuple[str, int]] = []
+    sid = api.create_session()["SigningSessionId"]
+    expected += [(k, ms_of(clock.now())) for k in ("session.created", "document.added")]
+    expected += [("signer.added", ms_of(clock.now()))]
+    clock.advance(seconds=1)
+    answer = api.post(
+        "/rest/v1/sessions/updatesession",
+        {
+            "userName": api.username,
+            "session": {
+                "Id": sid,
+                "Documents": [pdf_document("addendum.pdf")],
+                "Signers": [signer("Buyer 1")],
+            },
+        },
+    )
+    assert answer["Message"] == "Success" and answer["Details"] == [], answer
+    expected += [(k, ms_of(clock.now())) for k in ("document.added", "signer.added")]
+    clock.advance(seconds=1)
+    assert api.put(f"/rest/v1/sessions/{sid}/start")["Message"] == "Success"
+    now = ms_of(clock.now())
+    expected += [("signer.invited", now), ("signer.invited", now), ("session.started", now)]
+    clock.advance(seconds=1)
+    paused = api.put(f"/rest/v1/sessions/EditSession/{sid}", {"userName": api.username})
+    assert paused["Message"] == "Success", paused
+    expected += [("session.paused", ms_of(clock.now()))]
+    clock.advance(seconds=1)
+    assert api.get(f"/rest/v1/sessions/{sid}/inviteurls")["Message"] == "Success"
+    expected += [("signer.link_issued", ms_of(clock.now()))] * 2
+    clock.advance(seconds=1)
+    assert api.put(f"/rest/v1/sessions/{sid}/cancel")["Message"] == "Success"
+    expected += [("session.cancelled", ms_of(clock.now()))]
+    return sid, expected
+
+
+def test_every_action_is_logged_in_order_with_actor_ip_agent_and_time(
+    api: Api, clock: FakeClock
+) -> None:
+    sid, expected = _session_with_history(api, clock)
+    logs = _logs(api, sid)
+    assert [(e["Action"], ms(e["Date"])) for e in logs] == expected
+    assert [e["Sequence"] for e in logs] == list(range(1, len(expected) + 1))
+    for event in logs:
+        assert event["IPAddress"] == "testclient", event  # TestClient's client host
+        assert event["UserAgent"] == "testclient", event
+        assert event["Actor"], event
+        assert event["Description"].strip(), event
+    # The admin who owns the session is named where the call names a user.
+    assert logs[0]["Actor"] == api.username
+    assert api.username in logs[0]["Description"]
+    # Each event carries the hash of the one before it.
+    assert logs[0]["PreviousHash"] == GENESIS
+    for before, after in itertools.pairwise(logs):
+        assert after["PreviousHash"] == before["Hash"]
+    assert len({e["Hash"] for e in logs}) == len(logs)
+
+
+def test_user_agent_and_address_come_from_the_request(api: Api) -> None:
+    sid = api.create_session()["SigningSessionId"]
+    response = api.http.put(
+        f"/rest/v1/sessions/{sid}/cancel",
+        headers={**api.headers, "User-Agent": "BrokerCRM/7.2 (+https://crm.example)"},
+    )
+    assert response.json()["Message"] == "Success"
+    last = _logs(api, sid)[-1]
+    assert last["Action"] == "session.cancelled"
+    assert last["UserAgent"] == "BrokerCRM/7.2 (+https://crm.example)"
+    assert last["IPAddress"] == "testclient"
+
+
+def test_refused_items_are_logged_too(api: Api) -> None:
+    sid = api.create_session()["SigningSessionId"]
+    answer = api.post(
+        "/rest/v1/sessions/updatesession",
+        {
+            "userName": api.username,
+            "session": {
+                "Id": sid,
+                "Documents": [{"FileName": "notes.pdf", "FileBytes": "aGVsbG8="}],
+                "Signers": [signer("Seller 1", email="other@example.com")],
+            },
+        },
+    )
+    assert answer["Message"] == "Success" and len(answer["Details"]) == 2, answer
+    actions = [e["Action"] for e in _logs(api, sid)]
+    assert actions[-2:] == ["document.refused", "signer.refused"]
+
+
+def test_action_logs_are_scoped_to_the_client(api: Api, other_api: Api) -> None:
+    sid = api.create_session()["SigningSessionId"]
+    answer = other_api.get(f"/rest/v1/sessions/{sid}/actionlogs")
+    assert answer["Message"] == "Error"
+    assert answer["ErrorCodes"] == ["session_not_found"]
+    assert "ActionLogs" not in answer or not answer["ActionLogs"]
+
+
+# --- `esign audit verify` ----------------------------------------------------------------------
+
+
+def _trail(rt: Runtime, sid: str) -> list[dict[str, Any]]:
+    with rt.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.audit_events)
+            .where(t.audit_events.c.session_id == sid)
+            .order_by(t.audit_events.c.seq)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def _change(rt: Runtime, sid: str, seq: int, **values: Any) -> None:
+    with rt.engine.begin() as conn:
+        changed = conn.execute(
+            update(t.audit_events)
+            .where(t.audit_events.c.session_id == sid, t.audit_events.c.seq == seq)
+            .values(**values)
+        )
+        assert changed.rowcount == 1
+
+
+@pytest.fixture
+def history(api: Api, clock: FakeClock) -> str:
+    sid, expected = _session_with_history(api, clock)
+    assert len(expected) == 12
+    return sid
+
+
+def test_untampered_trail_verifies(
+    runtime: Runtime,
+    history: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = run_cli(monkeypatch, capsys, runtime, "audit", "verify", history)
+    assert code == 0, out
+    head = _trail(runtime, history)[-1]["hash"]
+    assert out.strip() == f"OK: 12 events, chain head {head}"
+
+
+def test_unknown_session_is_not_ok(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run_cli(
+        monkeypatch, capsys, runtime, "audit", "verify", "00000000-0000-0000-0000-000000000000"
+    )
+    assert code == 1
+    assert "no audit events" in out
+    assert "OK" not in out
+
+
+@pytest.mark.parametrize(
+    ("column", "tamper"),
+    [
+        ("description", lambda row: row["description"] + " (and nothing else happened)"),
+        ("actor", lambda row: {**row["actor"], "ip": "203.0.113.9"}),
+        ("at", lambda row: row["at"] - timedelta(hours=2)),
+        ("data", lambda row: {**row["data"], "sha256": "0" * 64}),
+        ("kind", lambda row: "session.viewed"),
+    ],
+)
+def test_tampered_row_is_named(
+    runtime: Runtime,
+    history: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    column: str,
+    tamper: Any,
+) -> None:
+    seq = 4  # the addendum's document.added event, which has data to tamper with
+    row = _trail(runtime, history)[seq - 1]
+    assert row["kind"] == "document.added"
+    _change(runtime, history, seq, **{column: tamper(row)})
+    code, out = run_cli(monkeypatch, capsys, runtime, "audit", "verify", history)
+    assert code == 1, out
+    assert out.startswith(f"BROKEN at event #{seq} ({row['id']})"), out
+    assert "content does not match its hash" in out
+
+
+def test_rehashed_row_breaks_the_next_link(
+    runtime: Runtime,
+    history: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Someone who edits a row and recomputes its own hash is caught by the next event."""
+    trail = _trail(runtime, history)
+    _change(runtime, history, 6, description="forged", hash=hashlib.sha256(b"forged").hexdigest())
+    code, out = run_cli(monkeypatch, capsys, runtime, "audit", "verify", history)
+    assert code == 1
+    # Event 6's stored hash no longer matches its content: that is the first broken link.
+    assert out.startswith(f"BROKEN at event #6 ({trail[5]['id']})"), out
+    # Put event 6 back and break only the link that event 7 holds to it.
+    _change(runtime, history, 6, description=trail[5]["description"], hash=trail[5]["hash"])
+    _change(runtime, history, 7, prev_hash=hashlib.sha256(b"x").hexdigest())
+    code, out = run_cli(monkeypatch, capsys, runtime, "audit", "verify", history)
+    assert code == 1
+    assert out.startswith(f"BROKEN at event #7 ({trail[6]['id']})"), out
+    assert "previous-hash link does not match" in out
+
+
+def test_deleted_middle_row_is_detected(
+    runtime: Runtime,
+    history: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    trail = _trail(runtime, history)
+    with runtime.engine.begin() as conn:
+        conn.execute(delete(t.audit_events).where(t.audit_events.c.id == trail[6]["id"]))
+    code, out = run_cli(monkeypatch, capsys, runtime, "audit", "verify", history)
+    assert code == 1, out
+    # The gap is at seq 7: the event now in its place (seq 8) is the first broken link.
+    assert out.startswith(f"BROKEN at event #8 ({trail[7]['id']})"), out
+    assert "expected 7" in out
+
+
+def test_renumbered_deletion_is_still_detected(
+    runtime: Runtime,
+    history: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Closing the gap (renumbering the later rows) does not hide a deletion."""
+    trail = _trail(runtime, history)
+    with runtime.engine.begin() as conn:
+        conn.execute(delete(t.audit_events).where(t.audit_events.c.id == trail[6]["id"]))
+        for row in trail[7:]:
+            conn.execute(
+                update(t.audit_events)
+                .where(t.audit_events.c.id == row["id"])
+                .values(seq=row["seq"] - 1)
+            )
+    code, out = run_cli(monkeypatch, capsys, runtime, "audit", "verify", history)
+    assert code == 1, out
+    assert out.startswith(f"BROKEN at event #7 ({trail[7]['id']})"), out
+
+
+def test_actions_after_verification_extend_the_same_chain(
+    api: Api,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sid = api.create_session()["SigningSessionId"]
+    code, first = run_cli(monkeypatch, capsys, runtime, "audit", "verify", sid)
+    assert code == 0, first
+    assert api.put(f"/rest/v1/sessions/{sid}/cancel")["Message"] == "Success"
+    code, second = run_cli(monkeypatch, capsys, runtime, "audit", "verify", sid)
+    assert code == 0, second
+    logs = _logs(api, sid)
+    assert first.split()[-1] == logs[-2]["Hash"]  # the old head is now the new head's parent
+    assert second.split()[-1] == logs[-1]["Hash"]
+    assert json.dumps(logs)  # plain JSON all the way down
