@@ -372,11 +372,6 @@ def test_a_delivery_whose_url_turned_private_is_refused_and_logged(
     assert receiver.snapshot() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: with the private-address guard on, a host that does not resolve at "
-    "delivery time (a DNS outage) is 'refused' for good instead of retried",
-)
 def test_a_host_that_does_not_resolve_for_now_is_retried(
     hooked: Api, runtime: Runtime, strict: Runtime, receiver: Receiver
 ) -> None:

@@ -284,9 +284,16 @@ class HttpResult:
     duration_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class UrlProblem:
+    """Why a webhook URL may not be called; `transient` when asking again later may help
+    (its host does not resolve right now) rather than never (loopback, private, bad scheme)."""
+
+    reason: str
+    transient: bool = False
+
+
 class WebhookTransport(Protocol):
-    def check_url(self, url: str) -> str | None:
-        """Why the URL may not be called (loopback, private, bad scheme), or None."""
-        ...
+    def check_url(self, url: str) -> UrlProblem | None: ...
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> HttpResult: ...

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from esign.domain.ports import HttpResult
+from esign.domain.ports import HttpResult, UrlProblem
 
 
 class HttpWebhookTransport:
@@ -23,21 +23,21 @@ class HttpWebhookTransport:
         self._allowed_hosts = allowed_hosts
         self._timeout = timeout
 
-    def check_url(self, url: str) -> str | None:
+    def check_url(self, url: str) -> UrlProblem | None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            return "the URL must be http(s) with a host name"
+            return UrlProblem("the URL must be http(s) with a host name")
         host = parts.hostname
         if self._allow_private or host in self._allowed_hosts:
             return None
         try:
             infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
         except (socket.gaierror, UnicodeError):
-            return f"the host '{host}' does not resolve"
+            return UrlProblem(f"the host '{host}' does not resolve", transient=True)
         for info in infos:
             address = ipaddress.ip_address(info[4][0])
             if not address.is_global:
-                return (
+                return UrlProblem(
                     f"the host '{host}' resolves to a non-public address ({address}); "
                     "set ESIGN_WEBHOOK_ALLOW_HOSTS to allow it"
                 )

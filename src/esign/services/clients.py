@@ -86,7 +86,7 @@ def set_webhook(deps: Deps, client_id: str, url: str, secret: str | None) -> str
         raise ValidationFailed(field="--url", reason="must be an http or https URL")
     problem = deps.webhooks.check_url(url) if url else None
     if problem:
-        raise ValidationFailed(field="--url", reason=problem)
+        raise ValidationFailed(field="--url", reason=problem.reason)
     client.settings.webhook_url = url or None
     client.settings.webhook_secret = (
         secret or client.settings.webhook_secret or "whsec_" + deps.cipher.random_secret(24)

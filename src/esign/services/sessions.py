@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from esign.domain import lifecycle
 from esign.domain.audit import Actor, AuditKind
@@ -103,12 +104,8 @@ def _new_info(deps: Deps, given: SessionInfoInput, owner_user: User) -> SessionI
     return info
 
 
-def create_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput) -> SessionResult:
-    with deps.uow(write=False) as uow:
-        owner_user = owner(uow, caller, username)
-    info = _new_info(deps, cmd.info, owner_user)
-    now = deps.clock.now()
-    session = SigningSession(
+def _draft(caller: Caller, owner_user: User, info: SessionInfo, now: datetime) -> SigningSession:
+    return SigningSession(
         id=new_id(),
         client_id=caller.client_id,
         owner_user_id=owner_user.id,
@@ -117,6 +114,14 @@ def create_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
         status_changed_at=now,
         owner_username=owner_user.username,
     )
+
+
+def create_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput) -> SessionResult:
+    with deps.uow(write=False) as uow:
+        owner_user = owner(uow, caller, username)
+    info = _new_info(deps, cmd.info, owner_user)
+    now = deps.clock.now()
+    session = _draft(caller, owner_user, info, now)
     # Files are validated and stored before the transaction: the slow part holds no lock.
     accepted, problems = intake.accept_documents(deps, cmd.documents, 0)
     intake.place_documents(session, accepted)
@@ -249,15 +254,7 @@ def copy_session(
     now = deps.clock.now()
     info = SessionInfo(**{f: getattr(source.info, f) for f in SessionInfo.__slots__})
     info.expires_on = None  # the vendor never copies the expiry date
-    session = SigningSession(
-        id=new_id(),
-        client_id=caller.client_id,
-        owner_user_id=owner_user.id,
-        info=info,
-        created_at=now,
-        status_changed_at=now,
-        owner_username=owner_user.username,
-    )
+    session = _draft(caller, owner_user, info, now)
     for doc in source.documents:
         session.documents.append(_copy_document(doc, options.retain_fields))
     problems = _copy_signers(deps, source, session, cmd.signers)

@@ -7,6 +7,7 @@ import hmac
 from datetime import datetime
 
 from esign.domain.jobs import WebhookAttempt, WebhookDelivery, backoff
+from esign.domain.ports import HttpResult
 from esign.services.context import Caller, Deps
 
 
@@ -31,23 +32,16 @@ def deliver(deps: Deps, delivery_id: str) -> None:
     if delivery is None or client is None or delivery.status != "pending":
         return  # already delivered or given up: a re-run is a no-op
     now = deps.clock.now()
-    refusal = deps.webhooks.check_url(delivery.url)
-    if refusal is not None:
-        delivery.attempts.append(WebhookAttempt(now, None, f"refused: {refusal}", 0))
+    problem = deps.webhooks.check_url(delivery.url)
+    if problem is not None and not problem.transient:
+        delivery.attempts.append(WebhookAttempt(now, None, f"refused: {problem.reason}", 0))
         delivery.status, delivery.next_attempt_at = "refused", None
         _save(deps, delivery)
         return
-    body = delivery.body.encode()
-    timestamp = str(int(now.timestamp()))
-    headers = {
-        "Content-Type": "application/json",
-        "X-Esign-Timestamp": timestamp,
-        "X-Esign-Delivery": delivery.id,
-        "User-Agent": "esign-webhooks/1",
-    }
-    if client.settings.webhook_secret:
-        headers["X-Esign-Signature"] = signature(client.settings.webhook_secret, timestamp, body)
-    result = deps.webhooks.post(delivery.url, body, headers)
+    if problem is not None:  # e.g. DNS down: a failed attempt, tried again like any other
+        result = HttpResult(None, f"not sent: {problem.reason}", 0)
+    else:
+        result = _post(deps, client.settings.webhook_secret, delivery, now)
     delivery.attempts.append(
         WebhookAttempt(now, result.status_code, result.error, result.duration_ms)
     )
@@ -67,6 +61,20 @@ def deliver(deps: Deps, delivery_id: str) -> None:
     delivery.next_attempt_at = when
     _save(deps, delivery)
     raise RetryLater(when, result.error or f"HTTP {result.status_code}")
+
+
+def _post(deps: Deps, secret: str | None, delivery: WebhookDelivery, now: datetime) -> HttpResult:
+    body = delivery.body.encode()
+    timestamp = str(int(now.timestamp()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Esign-Timestamp": timestamp,
+        "X-Esign-Delivery": delivery.id,
+        "User-Agent": "esign-webhooks/1",
+    }
+    if secret:
+        headers["X-Esign-Signature"] = signature(secret, timestamp, body)
+    return deps.webhooks.post(delivery.url, body, headers)
 
 
 def _save(deps: Deps, delivery: WebhookDelivery) -> None:
