@@ -35,6 +35,8 @@ test-postgres: setup
 
 bench: setup
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/office.py
 
 clean:
 	rm -rf $(VENV) esign-data .mypy_cache .ruff_cache .pytest_cache

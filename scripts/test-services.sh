@@ -37,3 +37,4 @@ redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || echo "warning: Redis is not reach
 
 # mono, for the .NET wire-compatibility test
 bash "$here/install-mono.sh"
+bash "$here/install-office.sh"

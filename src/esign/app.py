@@ -21,7 +21,10 @@ from esign.config import Settings
 from esign.identity.crypto import ScryptPasswordHasher, ServerCipher, load_or_create_master_key
 from esign.jobs.queue import JobEngine, make_huey
 from esign.notify.webhook_http import HttpWebhookTransport
+from esign.pdf.convert import OfficeConverter
 from esign.pdf.inspect import PikePdfInspector
+from esign.pdf.pipeline import PdfPipeline
+from esign.pdf.render import PdfiumPageRenderer
 from esign.services.context import Deps, Limits
 from esign.storage.blobs import LocalBlobStore
 from esign.storage.database import make_engine, sqlite_url
@@ -62,6 +65,9 @@ def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True
         blobs=LocalBlobStore(settings.data_dir / "blobs"),
         pdf=PikePdfInspector(max_pages=limits.max_pages),
         webhooks=HttpWebhookTransport(settings.webhook_allow_private, settings.webhook_allow_hosts),
+        # LibreOffice starts on the first Word file, one per process, in its own profile.
+        processor=PdfPipeline(OfficeConverter(settings.data_dir / "office"), limits.max_pages),
+        renderer=PdfiumPageRenderer(),
         public_url=settings.public_url,
         limits=limits,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
 import os
@@ -12,12 +13,17 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from esign.api import encode, wire
+from esign.api.codec import WireError, decode
 from esign.app import Runtime, build_app, build_runtime
 from esign.config import Settings
-from esign.domain.errors import DomainError
-from esign.services import clients, queries
+from esign.domain.errors import DomainError, ValidationFailed
+from esign.domain.model import AnchorOffset, Template
+from esign.services import adjustments, clients, queries, templates
+from esign.services.commands import TemplateInput
 
 log = logging.getLogger("esign")
 
@@ -92,8 +98,29 @@ def parser() -> argparse.ArgumentParser:
     conf.add_argument("--token-lifetime-minutes", type=int)
     conf.add_argument("--purge-wait-hours", type=int)
     conf.add_argument("--roles", help="comma-separated predefined signer roles")
+    conf.add_argument(
+        "--anchor-delimiters", help='anchor tag opening and closing characters, e.g. "<>"'
+    )
+    conf.add_argument(
+        "--anchor-space-char", help="the character that stands for a space in dropdown items"
+    )
     conf.add_argument("--json", action="store_true")
     _common(client_cmd.add_parser("list", help="list clients"))
+    adjust = client_cmd.add_parser(
+        "set-adjustment", help="set one tag type's offset in an anchor adjustment category"
+    )
+    _common(adjust)
+    adjust.add_argument("--client-id", required=True)
+    adjust.add_argument("--category", required=True)
+    adjust.add_argument("--type", required=True, help="sig, ini, dt, d, t, txt, chk, rdo or ddl")
+    for axis in ("x", "y", "width", "height"):
+        adjust.add_argument(f"--{axis}", type=float, default=0.0, help="points (default 0)")
+    adjust.add_argument("--json", action="store_true")
+    shown = client_cmd.add_parser("adjustments", help="show the anchor adjustment categories")
+    _common(shown)
+    shown.add_argument("--client-id", required=True)
+    shown.add_argument("--json", action="store_true")
+    _template_parsers(sub)
 
     user_cmd = sub.add_parser("users", help="manage users").add_subparsers(
         dest="action", required=True
@@ -117,6 +144,30 @@ def parser() -> argparse.ArgumentParser:
     _common(verify)
     verify.add_argument("session_id")
     return top
+
+
+def _template_parsers(sub: Any) -> None:
+    cmd = sub.add_parser("templates", help="manage a client's templates").add_subparsers(
+        dest="action", required=True
+    )
+    create = cmd.add_parser("create", help="create (or replace) a template from a PDF")
+    _common(create)
+    create.add_argument("--client-id", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--file", required=True, help="the template's PDF")
+    create.add_argument("--form-id", default="", help="the FormId (default: a new UUID)")
+    create.add_argument(
+        "--fields", help='JSON file: {"Fields": [...], "MergeFields": [...]} as in the API'
+    )
+    create.add_argument("--json", action="store_true")
+    listed = cmd.add_parser("list", help="list the client's templates")
+    _common(listed)
+    listed.add_argument("--client-id", required=True)
+    listed.add_argument("--json", action="store_true")
+    delete = cmd.add_parser("delete", help="delete a template (sessions keep their copies)")
+    _common(delete)
+    delete.add_argument("--client-id", required=True)
+    delete.add_argument("--form-id", required=True)
 
 
 def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
@@ -157,21 +208,95 @@ def cmd_clients(args: argparse.Namespace, rt: Runtime) -> int:
             token_lifetime_minutes=args.token_lifetime_minutes,
             purge_wait_hours=args.purge_wait_hours,
             roles=roles,
+            anchor_delimiters=args.anchor_delimiters,
+            anchor_space_char=args.anchor_space_char,
         )
         settings = {
             "TokenLifetimeMinutes": c.settings.token_lifetime_minutes,
             "PurgeWaitHours": c.settings.purge_wait_hours,
             "Roles": c.settings.roles,
+            "AnchorDelimiters": c.settings.anchor_open + c.settings.anchor_close,
+            "AnchorSpaceChar": c.settings.anchor_space_char,
         }
         _print(
             args,
             {"ClientId": c.id, **settings},
             "\n".join(f"{k}: {v}" for k, v in settings.items()),
         )
+    elif args.action in ("set-adjustment", "adjustments"):
+        return _adjustments(args, rt)
     else:
         for c in clients.list_clients(deps):
             print(f"{c.id}  {c.name}  webhook={c.settings.webhook_url or '-'}")
     return 0
+
+
+def _adjustments(args: argparse.Namespace, rt: Runtime) -> int:
+    clients.require_client(rt.deps, args.client_id)
+    if args.action == "set-adjustment":
+        offset = AnchorOffset(args.x, args.y, args.width, args.height)
+        adjustments.set_offset(rt.deps, args.client_id, args.category, args.type, offset)
+    found = adjustments.categories(rt.deps, args.client_id)
+    data = {name: encode.adjustments(offsets) for name, offsets in found.items()}
+    lines = [
+        f"{name}  {tag}: X {o['X']:g}  Y {o['Y']:g}  Width {o['Width']:g}  Height {o['Height']:g}"
+        for name, offsets in data.items()
+        for tag, o in offsets.items()
+    ]
+    _print(args, {"ClientId": args.client_id, "Categories": data}, "\n".join(lines) or "(none)")
+    return 0
+
+
+def cmd_templates(args: argparse.Namespace, rt: Runtime) -> int:
+    clients.require_client(rt.deps, args.client_id)
+    if args.action == "create":
+        made = templates.save_template(rt.deps, args.client_id, _template_input(args))
+        text = f"FormId: {made.id}\nName: {made.name}\nPageCount: {made.page_count}"
+        _print(args, _template_row(made), text)
+    elif args.action == "list":
+        found = templates.list_templates(rt.deps, args.client_id)
+        rows = [_template_row(t) for t in found]
+        text = "\n".join(f"{t.id}  {t.name}  {t.page_count} pages" for t in found)
+        _print(args, {"Templates": rows}, text or "(none)")
+    else:
+        templates.delete_template(rt.deps, args.client_id, args.form_id)
+        print(f"deleted template {args.form_id}")
+    return 0
+
+
+def _template_row(t: Template) -> dict[str, Any]:
+    return {
+        **encode.template_summary(t),
+        "CreatedOn": t.created_at.isoformat(),
+        "UpdatedOn": t.updated_at.isoformat(),
+    }
+
+
+def _read(path: str, option: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ValidationFailed(field=option, reason=f"cannot be read ({exc.strerror})") from None
+
+
+def _template_input(args: argparse.Namespace) -> TemplateInput:
+    """The same shape as the API's `template` member: the wire decoder reads the JSON file."""
+    raw: Any = {}
+    if args.fields:
+        try:
+            raw = json.loads(_read(args.fields, "--fields"))
+        except ValueError:
+            raise ValidationFailed(field="--fields", reason="is not valid JSON") from None
+        if not isinstance(raw, dict):
+            raise ValidationFailed(field="--fields", reason="must hold one JSON object")
+    pdf = base64.b64encode(_read(args.file, "--file")).decode()
+    document = {"FileName": Path(args.file).name, "FileBytes": pdf}
+    given = {**raw, "Name": args.name, "FormId": args.form_id, "Document": document}
+    try:
+        decoded = decode(wire.TEMPLATE, given, "template")
+    except WireError as exc:
+        raise ValidationFailed(field=exc.path, reason=exc.problem) from None
+    return wire.template_input(decoded)
 
 
 def cmd_users(args: argparse.Namespace, rt: Runtime) -> int:
@@ -308,6 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "clients": cmd_clients,
             "users": cmd_users,
             "audit": cmd_audit,
+            "templates": cmd_templates,
             "migrate": _migrated,
         }
         return handlers[args.command](args, rt)

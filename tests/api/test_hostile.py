@@ -73,6 +73,14 @@ def _ids(api: Api, sid: str) -> dict[str, str]:
     }
 
 
+def _template(api: Api, form_id: str) -> str:
+    name = "Rival secret template" if form_id == "rival-form" else "Own template"
+    document = {"FileName": f"{form_id}.pdf", "FileBytes": pdf_document()["FileBytes"]}
+    body = {"template": {"FormId": form_id, "Name": name, "Document": document}}
+    assert api.post("/rest/v1/templates", body)["Message"] == "Success"
+    return form_id
+
+
 def _token(http: TestClient, api_key: str) -> str:
     key = http.get(f"/rest/v1/encrypt/{api_key}/s4lt").json()["ReturnValue"]
     token: str = http.get("/rest/v1/gettoken/s4lt", headers={"Authorization": key}).json()[
@@ -107,8 +115,11 @@ def world(tmp_path_factory: pytest.TempPathFactory, database_url: str | None) ->
         Title="Rival secret title",
         TransactionId="TX-RIVAL",
     )["SigningSessionId"]
-    own = {**_ids(api, own_sid), "sent_session": sent_sid}
-    foreign = _ids(other, rival)
+    own = {**_ids(api, own_sid), "sent_session": sent_sid, "form": _template(api, "own-form")}
+    foreign = {**_ids(other, rival), "form": _template(other, "rival-form")}
+    assert api.put("/rest/v1/anchoradjustments/Default", {"Adjustments": {}})["Message"] == (
+        "Success"
+    )
     # A token issued half an hour ago (expired), and one sealed by another server's key.
     clock.advance(minutes=-30)
     expired = _token(api.http, api.api_key)
@@ -136,6 +147,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, database_url: str | None) ->
             "rival.signer@rival.example",
             "Rivalsson",
             "rival-contract.pdf",
+            "Rival secret template",
+            "rival-form",
         ],
     )
     yield w
@@ -213,6 +226,8 @@ def own_value(w: World, route: Route, name: str) -> str:
         "pageSize": "10",
         "pageNum": "0",
         "pageNumber": "0",
+        "formId": w.own["form"],
+        "category": "Default",
     }
     return values[name]
 
@@ -226,6 +241,7 @@ def foreign_value(w: World, route: Route, name: str) -> str | None:
         "documentId": w.foreign["document"],
         "userName": w.foreign["username"],
         "username": w.foreign["username"],
+        "formId": w.foreign["form"],
     }.get(name)
 
 
@@ -303,6 +319,8 @@ FOREIGN_BODIES: dict[str, Any] = {
         {"userName": f["username"], "signingSessionId": o["session"], "newTransactionId": "X"},
     ],
     "EditSession (pause)": lambda o, f: [{"userName": f["username"]}],
+    "CreateTemplate": lambda o, f: [],  # a FormId is the caller's own name within its client
+    "PutAnchorAdjustmentCategory": lambda o, f: [],  # likewise a category name
 }
 
 
@@ -310,6 +328,7 @@ def _wrong_values(spec: Spec) -> list[Any]:
     return {
         "str": [{"a": 1}],
         "int": ["abc"],
+        "number": ["abc", True],
         "bool": ["maybe"],
         "bytes": [True, [1, 256]],
         "date": ["not a date"],

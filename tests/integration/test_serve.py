@@ -60,6 +60,11 @@ class Server:
             kind = response.headers.get("Content-Type", "")
             return response.status, json.loads(raw) if "json" in kind else raw.decode()
 
+    def call_raw(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(self.base + path, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+
 
 def _read(proc: subprocess.Popen[str], lines: list[str]) -> None:
     assert proc.stdout is not None
@@ -268,3 +273,53 @@ def test_the_child_worker_delivers_webhooks_and_sigterm_stops_everything(
     assert time.monotonic() - begun < 15
     assert server.proc.returncode == 0, server.output()
     wait_until(lambda: not alive(workers[0]), timeout=2, what="the worker to be gone")
+
+
+def test_the_child_worker_prepares_documents_and_leaves_no_converter_behind(
+    server: Server,
+) -> None:
+    from tests.integration.test_processing import anchor_pdf
+    from tests.pdf.office_samples import docx, para, require_office
+
+    require_office()
+    auth = {"Authorization": _token(server)}
+    word = docx(para("Company: {{Company}}") + para("Sign: <sig_req_Seller 1>"))
+    _, created = server.call(
+        "POST",
+        "/rest/v1/sessions",
+        {
+            "userName": "admin@demo.example.com",
+            "session": {
+                "SessionInfo": {"Title": "Prepared by the worker"},
+                "Documents": [
+                    {"FileName": "a.pdf", "FileBytes": list(anchor_pdf()), "HasAnchorTags": True},
+                    {"FileName": "b.docx", "FileBytes": list(word), "HasAnchorTags": True},
+                ],
+                "Signers": [signer("Seller 1", MergeFieldMapping={"Company": "Served Inc"})],
+            },
+        },
+        auth,
+    )
+    assert created["Message"] == "Success", created
+    sid = created["SigningSessionId"]
+
+    def prepared() -> list[dict[str, Any]] | None:
+        _, answer = server.call("GET", f"/rest/v1/sessions/{sid}", None, auth)
+        docs: list[dict[str, Any]] = answer["Sessions"][0]["Documents"]
+        return docs if all(d["ProcessingStatus"] != "Pending" for d in docs) else None
+
+    docs = wait_until(prepared, timeout=120, what="the worker to prepare both documents")
+    assert [d["ProcessingStatus"] for d in docs] == ["Ready", "Ready"], docs
+    assert [f["Type"] for f in docs[1]["Fields"]] == ["sig"]
+    page = f"/rest/v1/sessions/{sid}/documents/{docs[1]['DocumentId']}/pages/1"
+    status, png = server.call_raw(page, auth)
+    assert status == 200 and png.startswith(b"\x89PNG")
+    worker = next(pid for pid in children_of(server.proc.pid) if alive(pid))
+    converters = children_of(worker)
+    assert converters, "the worker runs LibreOffice for the Word file"
+    shut_down(server)
+    wait_until(
+        lambda: not any(alive(pid) for pid in converters),
+        timeout=15,
+        what="LibreOffice to stop with the worker",
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,7 @@ class WireError(Exception):
 
 @dataclass(frozen=True)
 class Spec:
-    kind: str  # str | int | bool | bytes | date | enum | list | map | props | obj | any
+    kind: str  # str | int | number | bool | bytes | date | enum | list | map | props | obj | any
     doc: str = ""
     enum: type[Enum] | None = None
     item: Spec | None = None
@@ -35,11 +36,14 @@ class Spec:
     members: dict[str, Spec] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     max_length: int = MAX_STRING
+    # For an object whose members are all its keys may be: why any other key is refused.
+    closed: str = ""
 
 
 STR = Spec("str")
 LONG_STR = Spec("str", max_length=1_000_000)
 INT = Spec("int")
+NUMBER = Spec("number")
 BOOL = Spec("bool")
 BYTES = Spec("bytes")
 DATE = Spec("date")
@@ -55,8 +59,10 @@ def list_of(item: Spec) -> Spec:
     return Spec("list", item=item)
 
 
-def obj(name: str, members: dict[str, Spec], aliases: dict[str, str] | None = None) -> Spec:
-    return Spec("obj", name=name, members=members, aliases=aliases or {})
+def obj(
+    name: str, members: dict[str, Spec], aliases: dict[str, str] | None = None, closed: str = ""
+) -> Spec:
+    return Spec("obj", name=name, members=members, aliases=aliases or {}, closed=closed)
 
 
 def decode(spec: Spec, value: Any, path: str) -> Any:
@@ -93,6 +99,25 @@ def _int(spec: Spec, value: Any, path: str) -> int:
     else:
         raise WireError(path, "expected a whole number")
     if abs(number) > 2**31 - 1:
+        raise WireError(path, "is out of range")
+    return number
+
+
+_DECIMAL = re.compile(r"\s*-?\d{1,9}(\.\d{1,9})?\s*")
+MAX_NUMBER = 1e6
+
+
+def _number(spec: Spec, value: Any, path: str) -> float:
+    """A decimal number (PDF points and the like): JSON numbers or numeric strings."""
+    if isinstance(value, bool):
+        raise WireError(path, "expected a number")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value):
+        number = float(value)
+    else:
+        raise WireError(path, "expected a number")
+    if not math.isfinite(number) or abs(number) > MAX_NUMBER:
         raise WireError(path, "is out of range")
     return number
 
@@ -230,6 +255,8 @@ def _obj(spec: Spec, value: Any, path: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, raw in value.items():
         canonical = by_lower.get(str(key).lower())
+        if canonical is None and spec.closed:
+            raise WireError(f"{path}.{str(key)[:50]}" if path else str(key)[:50], spec.closed)
         if canonical is None or raw is None:
             continue  # unknown members are ignored, nulls mean "not given"
         decoded = decode(spec.members[canonical], raw, f"{path}.{canonical}" if path else canonical)
@@ -245,6 +272,7 @@ def _any(spec: Spec, value: Any, path: str) -> Any:
 _DECODERS = {
     "str": _str,
     "int": _int,
+    "number": _number,
     "bool": _bool,
     "bytes": _bytes,
     "date": _date,

@@ -11,7 +11,17 @@ from starlette.responses import Response
 from esign.api.codec import ms_date
 from esign.domain.audit import AuditEvent
 from esign.domain.jobs import WebhookDelivery
-from esign.domain.model import Document, Field, Signer, SigningSession, User
+from esign.domain.model import (
+    AnchorOffset,
+    Document,
+    Field,
+    MergeField,
+    PageSize,
+    Signer,
+    SigningSession,
+    Template,
+    User,
+)
 from esign.domain.ports import SessionRow
 
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
@@ -76,7 +86,7 @@ def session(s: SigningSession) -> dict[str, Any]:
         "SendSignerInvites": i.send_signer_invites,
         "SendSessionRedirectUrl": i.send_session_redirect_url,
         "ApplicationKey": i.application_key,
-        "RemoveUnassignedSignerRoles": False,
+        "RemoveUnassignedSignerRoles": i.remove_unassigned_signer_roles,
         "StatusCode": int(s.status),
         "Status": s.status.label,
         "CreatedOn": ms_date(s.created_at),
@@ -109,26 +119,90 @@ def document(d: Document, s: SigningSession) -> dict[str, Any]:
         "Size": d.size,
         "Sha256": d.sha256,
         "Fields": [field(f, d, s) for f in d.fields],
+        "MergeFields": [_merge_field(m, d.page_size(m.page_index)) for m in d.merge_fields],
     }
 
 
 def field(f: Field, d: Document, s: SigningSession) -> dict[str, Any]:
-    width, height = d.page_width or 612.0, d.page_height or 792.0
     holder = s.signer_for_role(f.role)
     return {
         "FieldId": f.id,
+        **_field_shape(f, d.page_size(f.page_index)),
+        "SignerId": holder.id if holder else None,
+        "Value": f.value,
+    }
+
+
+def _points(x: float, y: float, width: float, height: float, page: PageSize) -> dict[str, Any]:
+    """Normalised geometry as the wire has it: PDF points, origin top-left of the page."""
+    return {
+        "X": round(x * page.width, 2),
+        "Y": round(y * page.height, 2),
+        "Width": round(width * page.width, 2),
+        "Height": round(height * page.height, 2),
+    }
+
+
+def _field_shape(f: Field, page: PageSize) -> dict[str, Any]:
+    return {
         "Type": f.type.value,
         "Option": f.option.value,
         "Role": f.role,
-        "SignerId": holder.id if holder else None,
         "PageNumber": f.page_index + 1,
-        "X": round(f.x * width, 2),
-        "Y": round(f.y * height, 2),
-        "Width": round(f.width * width, 2),
-        "Height": round(f.height * height, 2),
+        **_points(f.x, f.y, f.width, f.height, page),
         "FontSize": f.font_size or 0,
         "Items": list(f.items),
-        "Value": f.value,
+    }
+
+
+def _merge_field(m: MergeField, page: PageSize) -> dict[str, Any]:
+    return {
+        "Key": m.key,
+        "DefaultValue": m.default,
+        "PageNumber": m.page_index + 1,
+        **_points(m.x, m.y, m.width, m.height, page),
+        "FontSize": m.font_size or 0,
+    }
+
+
+def _page(sizes: list[PageSize], index: int) -> PageSize:
+    return sizes[index] if 0 <= index < len(sizes) else PageSize(612.0, 792.0)
+
+
+def template_summary(t: Template) -> dict[str, Any]:
+    return {
+        "FormId": t.id,
+        "Name": t.name,
+        "CreatedOn": ms_date(t.created_at),
+        "UpdatedOn": ms_date(t.updated_at),
+        "PageCount": t.page_count,
+        "FileName": t.file_name,
+    }
+
+
+def template(t: Template) -> dict[str, Any]:
+    """A template without its bytes: the PDF's pages, the fields and the merge fields."""
+    return {
+        **template_summary(t),
+        "Document": {
+            "FileName": t.file_name,
+            "PageCount": t.page_count,
+            "Size": t.size,
+            "Sha256": t.sha256,
+            "Pages": [
+                {"PageNumber": n, "Width": p.width, "Height": p.height}
+                for n, p in enumerate(t.page_sizes, start=1)
+            ],
+        },
+        "Fields": [_field_shape(f, _page(t.page_sizes, f.page_index)) for f in t.fields],
+        "MergeFields": [_merge_field(m, _page(t.page_sizes, m.page_index)) for m in t.merge_fields],
+    }
+
+
+def adjustments(offsets: dict[str, AnchorOffset]) -> dict[str, Any]:
+    return {
+        tag: {"X": o.x, "Y": o.y, "Width": o.width, "Height": o.height}
+        for tag, o in offsets.items()
     }
 
 

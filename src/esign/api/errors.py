@@ -28,6 +28,11 @@ _TEXT: dict[str, str] = {
     "session_purged": "You are attempting to access a session that has been purged.",
     "purge_not_pending": "Error: The session is {status}, not waiting to be purged.",
     "document_not_ready": "Error: Document {file_name} is still being processed.",
+    "document_failed": "Error: Document {file_name} could not be processed; see its "
+    "ProcessingErrors.",
+    "template_not_found": "Error: Template {form_id} was not found.",
+    "adjustment_category_not_found": "Error: Anchor adjustment category '{category}' was not "
+    "found.",
     # Problems: one item of a request that was not applied while the rest was.
     "file_not_uploaded": "Error: {file_name} did not upload. {reason_sentence}",
     "duplicate_role": "Error: Signer {signer} was not added: role '{role}' is already "

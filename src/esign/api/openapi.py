@@ -11,6 +11,7 @@ from esign.api.router import Route
 _SCALARS: dict[str, dict[str, Any]] = {
     "str": {"type": "string"},
     "int": {"type": "integer"},
+    "number": {"type": "number"},
     "bool": {"type": "boolean"},
     "bytes": {
         "oneOf": [

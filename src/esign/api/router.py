@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import anyio.to_thread
 import orjson
@@ -91,7 +92,7 @@ class Dispatcher:
         self._max_body = max_body
 
     async def __call__(self, request: Request) -> Response:
-        path = re.sub(r"/{2,}", "/", request.url.path).rstrip("/") or "/"
+        path = re.sub(r"/{2,}", "/", _raw_path(request)).rstrip("/") or "/"
         matches = [(r, m) for r in self.routes if (m := r.regex.match(path))]
         if not matches:
             return encode.render(encode.failure(["Error: No such endpoint."], ["not_found"]), 404)
@@ -112,7 +113,7 @@ class Dispatcher:
             return raw
         ctx = Ctx(
             deps=self._deps,
-            params=match.groupdict(),
+            params={k: unquote(v) for k, v in match.groupdict().items()},
             query={k.lower(): v for k, v in request.query_params.items()},
             headers={k.lower(): v for k, v in request.headers.items()},
             body={},
@@ -198,6 +199,13 @@ class Dispatcher:
             return encode.render(
                 encode.failure(["Error: Internal server error."], ["internal_error"]), 500
             )
+
+
+def _raw_path(request: Request) -> str:
+    """The path as sent, still percent-encoded: an encoded slash inside a value (a FormId of
+    "a%2Fb") is part of that value, not a separator. Values are decoded once matched."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else request.url.path
 
 
 def _check_params(route: Route, ctx: Ctx) -> None:

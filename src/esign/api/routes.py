@@ -13,7 +13,18 @@ from esign.api.router import Ctx, Route
 from esign.domain.enums import LiteSortColumn, SessionStatus
 from esign.domain.errors import SessionPurged, ValidationFailed
 from esign.domain.lifecycle import Action
-from esign.services import auth, lifecycle, queries, sessions, signers, users, webhooks
+from esign.services import (
+    adjustments,
+    auth,
+    documents,
+    lifecycle,
+    queries,
+    sessions,
+    signers,
+    templates,
+    users,
+    webhooks,
+)
 from esign.services.sessions import SessionResult
 
 V1 = "/rest/v1"
@@ -282,7 +293,7 @@ def session_files(ctx: Ctx) -> dict[str, Any]:
 
 
 def document_file(ctx: Ctx) -> Response:
-    name, data = queries.document_file(
+    name, data = documents.document_file(
         ctx.deps, ctx.who, ctx.params["id"], ctx.params["documentId"]
     )
     safe = name.replace('"', "").replace("\r", "").replace("\n", "")
@@ -291,6 +302,22 @@ def document_file(ctx: Ctx) -> Response:
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{safe}"'},
     )
+
+
+def page_image(ctx: Ctx) -> Response:
+    try:
+        width = int(ctx.arg("width", "800").strip() or "800")
+    except ValueError:
+        raise ValidationFailed(field="width", reason="must be a whole number of pixels") from None
+    png = documents.page_image(
+        ctx.deps,
+        ctx.who,
+        ctx.params["id"],
+        ctx.params["documentId"],
+        int(ctx.params["pageNumber"]),
+        width,
+    )
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
 def roles(ctx: Ctx) -> dict[str, Any]:
@@ -332,6 +359,60 @@ def signer_documents(ctx: Ctx) -> dict[str, Any]:
         raise ValidationFailed(field="signerId", reason="is not a signer of that session")
     # Uploads arrive with the signer experience; until then every signer has none.
     return encode.success("0", Documents=[], TotalCount=0)
+
+
+# --- templates and anchor adjustment categories (contract §5) ------------------------------
+
+
+def save_template(ctx: Ctx) -> dict[str, Any]:
+    made = templates.save_template(
+        ctx.deps, ctx.who.client_id, wire.template_input(_need(ctx, "template"))
+    )
+    return encode.success(made.id, Templates=[encode.template(made)])
+
+
+def list_templates(ctx: Ctx) -> dict[str, Any]:
+    found = templates.list_templates(ctx.deps, ctx.who.client_id)
+    return encode.success(
+        str(len(found)),
+        Templates=[encode.template_summary(t) for t in found],
+        TotalCount=len(found),
+    )
+
+
+def get_template(ctx: Ctx) -> dict[str, Any]:
+    found = templates.get_template(ctx.deps, ctx.who.client_id, ctx.params["formId"])
+    return encode.success(found.id, Templates=[encode.template(found)])
+
+
+def delete_template(ctx: Ctx) -> dict[str, Any]:
+    templates.delete_template(ctx.deps, ctx.who.client_id, ctx.params["formId"])
+    return encode.success("True")
+
+
+def _category_answer(name: str, offsets: dict[str, Any]) -> dict[str, Any]:
+    return encode.success(name, Category=name, Adjustments=encode.adjustments(offsets))
+
+
+def put_adjustments(ctx: Ctx) -> dict[str, Any]:
+    name, offsets = adjustments.put_category(
+        ctx.deps,
+        ctx.who.client_id,
+        ctx.params["category"],
+        wire.offsets(_need(ctx, "Adjustments")),
+    )
+    return _category_answer(name, offsets)
+
+
+def get_adjustments(ctx: Ctx) -> dict[str, Any]:
+    return _category_answer(
+        *adjustments.get_category(ctx.deps, ctx.who.client_id, ctx.params["category"])
+    )
+
+
+def list_adjustments(ctx: Ctx) -> dict[str, Any]:
+    names = list(adjustments.categories(ctx.deps, ctx.who.client_id))
+    return encode.success(str(len(names)), Categories=names, TotalCount=len(names))
 
 
 # --- webhooks (contract §8) ----------------------------------------------------------------
@@ -478,7 +559,29 @@ ROUTES: list[Route] = [
         "UpdateTransactionId",
         body=wire.TRANSACTION_BODY,
     ),
+    Route(
+        "GET",
+        S + "/{id}/documents/{documentId}/pages/{pageNumber:int}",
+        page_image,
+        "GetDocumentPageImage (PNG)",
+        query=("width",),
+    ),
     Route("GET", V1 + "/roles", roles, "GetRoles"),
+    Route("POST", V1 + "/templates", save_template, "CreateTemplate", body=wire.TEMPLATE_BODY),
+    Route("GET", V1 + "/templates", list_templates, "GetTemplates"),
+    Route("GET", V1 + "/templates/{formId}", get_template, "GetTemplate"),
+    Route("DELETE", V1 + "/templates/{formId}", delete_template, "DeleteTemplate"),
+    Route("GET", V1 + "/anchoradjustments", list_adjustments, "GetAnchorAdjustmentCategories"),
+    Route(
+        "GET", V1 + "/anchoradjustments/{category}", get_adjustments, "GetAnchorAdjustmentCategory"
+    ),
+    Route(
+        "PUT",
+        V1 + "/anchoradjustments/{category}",
+        put_adjustments,
+        "PutAnchorAdjustmentCategory",
+        body=wire.ADJUSTMENT_BODY,
+    ),
     Route("GET", V1 + "/signers/{signerId}/token", signer_token, "GetSignerInviteToken"),
     Route(
         "PUT", V1 + "/signers/invite", send_invites, "SendSignerEmailInvites", body=wire.INVITE_BODY

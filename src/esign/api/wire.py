@@ -11,20 +11,27 @@ from esign.api.codec import (
     INT,
     LONG_STR,
     MAP,
+    NUMBER,
     PROPS,
     STR,
     Spec,
+    WireError,
     enum,
     list_of,
     obj,
 )
-from esign.domain.enums import AuthMethod, UserStatus, UseSequence
+from esign.domain.documents import TAG_TYPES
+from esign.domain.enums import AuthMethod, FieldOption, FieldType, UserStatus, UseSequence
+from esign.domain.model import AnchorOffset
 from esign.services.commands import (
     CopyOptions,
     DocumentInput,
+    MergeFieldInput,
     SessionInfoInput,
     SessionInput,
     SignerInput,
+    TemplateFieldInput,
+    TemplateInput,
 )
 from esign.services.users import UserInput
 
@@ -155,6 +162,60 @@ USER = obj(
 )
 
 
+# --- templates and anchor adjustment categories (this server's own API; see docs/decisions) --
+
+TEMPLATE_FIELD = obj(
+    "TemplateField",
+    {
+        "Type": enum(FieldType),
+        "Option": enum(FieldOption),
+        "Role": STR,
+        "PageNumber": INT,
+        "X": NUMBER,
+        "Y": NUMBER,
+        "Width": NUMBER,
+        "Height": NUMBER,
+        "FontSize": NUMBER,
+        "Items": list_of(STR),
+    },
+    aliases={"SignerRole": "Role"},
+)
+
+MERGE_FIELD = obj(
+    "TemplateMergeField",
+    {
+        "Key": STR,
+        "DefaultValue": STR,
+        "PageNumber": INT,
+        "X": NUMBER,
+        "Y": NUMBER,
+        "Width": NUMBER,
+        "Height": NUMBER,
+        "FontSize": NUMBER,
+    },
+    aliases={"Default": "DefaultValue"},
+)
+
+TEMPLATE = obj(
+    "Template",
+    {
+        "FormId": STR,
+        "Name": STR,
+        "Document": obj("TemplateDocument", {"FileName": STR, "FileBytes": BYTES}),
+        "Fields": list_of(TEMPLATE_FIELD),
+        "MergeFields": list_of(MERGE_FIELD),
+    },
+)
+
+ANCHOR_OFFSET = obj("AnchorOffset", {"X": NUMBER, "Y": NUMBER, "Width": NUMBER, "Height": NUMBER})
+
+ADJUSTMENTS = obj(
+    "AnchorAdjustments",
+    dict.fromkeys(TAG_TYPES, ANCHOR_OFFSET),
+    closed="is not a tag type; use " + ", ".join(TAG_TYPES),
+)
+
+
 def body(members: dict[str, Spec]) -> Spec:
     """A request body: camelCase parameter names, matched case-insensitively."""
     return obj("Request", members)
@@ -183,6 +244,8 @@ TRANSACTION_BODY = body(
     {"userName": STR, "signingSessionId": STR, "newTransactionId": STR, "encryptedToken": STR}
 )
 EDIT_BODY = body({"userName": STR, "encryptedToken": STR})
+TEMPLATE_BODY = body({"template": TEMPLATE, "encryptedToken": STR})
+ADJUSTMENT_BODY = body({"Adjustments": ADJUSTMENTS, "encryptedToken": STR})
 
 
 def session_input(raw: dict[str, Any], *, for_update: bool = False) -> SessionInput:
@@ -291,3 +354,67 @@ def user_input(raw: dict[str, Any]) -> UserInput:
         date_format=raw.get("DateFormat"),
         job_title=raw.get("JobTitle"),
     )
+
+
+def template_input(raw: dict[str, Any]) -> TemplateInput:
+    document = raw.get("Document", {})
+    return TemplateInput(
+        name=raw.get("Name", ""),
+        form_id=raw.get("FormId", ""),
+        file_name=document.get("FileName", ""),
+        file_bytes=document.get("FileBytes", b""),
+        fields=[
+            _template_field(f, i) for i, f in enumerate(raw.get("Fields", [])) if f is not None
+        ],
+        merge_fields=[
+            _merge_field(m, i) for i, m in enumerate(raw.get("MergeFields", [])) if m is not None
+        ],
+    )
+
+
+def _box(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    for name in ("PageNumber", "X", "Y", "Width", "Height"):
+        if name not in raw:
+            raise WireError(f"{where}.{name}", "is required")
+    return {
+        "page_number": raw["PageNumber"],
+        "x": raw["X"],
+        "y": raw["Y"],
+        "width": raw["Width"],
+        "height": raw["Height"],
+        "font_size": raw.get("FontSize"),
+    }
+
+
+def _template_field(raw: dict[str, Any], index: int) -> TemplateFieldInput:
+    where = f"template.Fields[{index}]"
+    if "Type" not in raw:
+        raise WireError(f"{where}.Type", "is required")
+    return TemplateFieldInput(
+        type=raw["Type"],
+        option=raw.get("Option", FieldOption.REQUIRED),
+        role=raw.get("Role", ""),
+        items=raw.get("Items", []),
+        **_box(raw, where),
+    )
+
+
+def _merge_field(raw: dict[str, Any], index: int) -> MergeFieldInput:
+    return MergeFieldInput(
+        key=raw.get("Key", ""),
+        default=raw.get("DefaultValue", ""),
+        **_box(raw, f"template.MergeFields[{index}]"),
+    )
+
+
+def offsets(raw: dict[str, Any]) -> dict[str, AnchorOffset]:
+    """Adjustments as decoded: tag type -> {X, Y, Width, Height}, each 0 when not given."""
+    return {
+        tag: AnchorOffset(
+            x=o.get("X", 0.0),
+            y=o.get("Y", 0.0),
+            width=o.get("Width", 0.0),
+            height=o.get("Height", 0.0),
+        )
+        for tag, o in raw.items()
+    }

@@ -32,6 +32,8 @@ class AuditKind(StrEnum):
     TRANSACTION_CHANGED = "session.transaction_changed"
     DOCUMENT_ADDED = "document.added"
     DOCUMENT_REFUSED = "document.refused"
+    DOCUMENT_PROCESSED = "document.processed"
+    DOCUMENT_FAILED = "document.failed"
     SIGNER_ADDED = "signer.added"
     SIGNER_REFUSED = "signer.refused"
     SIGNER_UPDATED = "signer.updated"

@@ -100,3 +100,17 @@ class PurgeNotPending(DomainError):
 
 class DocumentNotReady(DomainError):
     code = "document_not_ready"
+
+
+class DocumentFailed(DomainError):
+    """The document could not be processed (params: file_name)."""
+
+    code = "document_failed"
+
+
+class TemplateNotFound(DomainError):
+    code = "template_not_found"
+
+
+class AdjustmentCategoryNotFound(DomainError):
+    code = "adjustment_category_not_found"

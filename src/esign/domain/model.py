@@ -30,6 +30,17 @@ DEFAULT_ROLES = (
 
 
 @dataclass(slots=True)
+class AnchorOffset:
+    """Points added to an anchor tag's field: X to the right, Y downwards (the wire's
+    top-left origin), Width and Height larger. Negative values move left or up, or shrink."""
+
+    x: float = 0.0
+    y: float = 0.0
+    width: float = 0.0
+    height: float = 0.0
+
+
+@dataclass(slots=True)
 class ClientSettings:
     token_lifetime_minutes: int = 20
     purge_wait_hours: int = 72
@@ -38,6 +49,18 @@ class ClientSettings:
     roles: list[str] = field(default_factory=lambda: list(DEFAULT_ROLES))
     anchor_open: str = "<"
     anchor_close: str = ">"
+    # Some PDF producers drop spaces; dropdown items write this character for one (§6.1).
+    anchor_space_char: str = "|"
+    # Category name -> tag type (sig, ini, ...) -> offset. Names match ignoring case.
+    adjustment_categories: dict[str, dict[str, AnchorOffset]] = field(default_factory=dict)
+
+    def adjustment_category(self, name: str) -> tuple[str, dict[str, AnchorOffset]] | None:
+        """The category called `name` (ignoring case), as (stored name, offsets)."""
+        wanted = name.strip().casefold()
+        for stored, offsets in self.adjustment_categories.items():
+            if stored.casefold() == wanted:
+                return stored, offsets
+        return None
 
 
 @dataclass(slots=True)
@@ -101,6 +124,8 @@ class SessionInfo:
     send_signer_invites: bool = True
     send_session_redirect_url: str = ""
     application_key: str = ""
+    # As the last CreateSession/UpdateSession asked: background processing honours it too.
+    remove_unassigned_signer_roles: bool = False
 
 
 @dataclass(slots=True)
@@ -122,7 +147,37 @@ class Field:
 
 
 @dataclass(slots=True)
+class PageSize:
+    """A page as displayed (crop box, after /Rotate), in PDF points."""
+
+    width: float
+    height: float
+
+
+DEFAULT_PAGE = PageSize(612.0, 792.0)
+
+
+@dataclass(slots=True)
+class MergeField:
+    """A template's merge field: `key` is filled from Signer.MergeFieldMapping, or `default`.
+    Geometry is normalised like a Field's."""
+
+    key: str
+    default: str
+    page_index: int
+    x: float
+    y: float
+    width: float
+    height: float
+    font_size: float | None = None
+
+
+@dataclass(slots=True)
 class Document:
+    """A session's document. `original_blob_key` holds the bytes as uploaded (or the
+    template's PDF); `blob_key` the PDF signers see: the original until processing replaces
+    it with the prepared one."""
+
     id: str
     file_name: str
     sequence: int
@@ -140,6 +195,45 @@ class Document:
     processing_status: ProcessingStatus = ProcessingStatus.PENDING
     processing_errors: list[str] = field(default_factory=list)
     fields: list[Field] = field(default_factory=list)
+    original_blob_key: str | None = None
+    page_sizes: list[PageSize] = field(default_factory=list)
+    merge_fields: list[MergeField] = field(default_factory=list)
+
+    def page_size(self, page_index: int) -> PageSize:
+        if 0 <= page_index < len(self.page_sizes):
+            return self.page_sizes[page_index]
+        if self.page_width and self.page_height:
+            return PageSize(self.page_width, self.page_height)
+        return DEFAULT_PAGE
+
+    def set_pages(self, sizes: list[PageSize]) -> None:
+        self.page_sizes = sizes
+        self.page_count = len(sizes)
+        first = sizes[0] if sizes else DEFAULT_PAGE
+        self.page_width, self.page_height = first.width, first.height
+
+
+@dataclass(slots=True)
+class Template:
+    """A client's reusable document with fields per role and merge fields. Sessions copy
+    what they use, so later changes to the template never reach them."""
+
+    id: str  # the FormId
+    client_id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    file_name: str
+    blob_key: str
+    size: int
+    sha256: str
+    page_sizes: list[PageSize] = field(default_factory=list)
+    fields: list[Field] = field(default_factory=list)
+    merge_fields: list[MergeField] = field(default_factory=list)
+
+    @property
+    def page_count(self) -> int:
+        return len(self.page_sizes)
 
 
 @dataclass(slots=True)

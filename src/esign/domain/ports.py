@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
 from esign.domain.audit import AuditEvent
-from esign.domain.enums import LiteSortColumn, SessionStatus
+from esign.domain.enums import FieldOption, FieldType, LiteSortColumn, SessionStatus
 from esign.domain.jobs import Job, WebhookDelivery
-from esign.domain.model import ApiKey, Client, SigningSession, User
+from esign.domain.model import ApiKey, Client, PageSize, SigningSession, Template, User
 
 
 class Clock(Protocol):
@@ -35,6 +35,7 @@ class PdfFacts:
     page_count: int
     first_page_width: float
     first_page_height: float
+    page_sizes: tuple[PageSize, ...] = ()  # every page as displayed
 
 
 class FileRefused(Exception):
@@ -48,6 +49,73 @@ class FileRefused(Exception):
 class PdfInspector(Protocol):
     def inspect(self, data: bytes) -> PdfFacts:
         """Read a PDF's facts, raising FileRefused for encrypted, corrupt or empty files."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MergeStamp:
+    """Text to draw into the prepared PDF: a template merge field's value. Geometry is
+    normalised (fractions of the displayed page, origin top-left)."""
+
+    text: str
+    page_index: int
+    x: float
+    y: float
+    width: float
+    height: float
+    font_size: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PrepareRequest:
+    """What the document processor needs: the original bytes and what to do with them."""
+
+    data: bytes
+    extension: str  # ".pdf", ".docx", ".png", ... (lower case, with the dot)
+    has_anchor_tags: bool = False
+    anchor_open: str = "<"
+    anchor_close: str = ">"
+    space_char: str = "|"
+    merge_values: dict[str, str] = field(default_factory=dict)  # Word MERGEFIELD / {{Key}}
+    stamps: tuple[MergeStamp, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FoundField:
+    """A field an anchor tag asked for, where the tag was. Geometry is normalised (fractions
+    of the displayed page, origin top-left); `role` is the tag's text."""
+
+    type: FieldType
+    option: FieldOption
+    role: str
+    page_index: int
+    x: float
+    y: float
+    width: float
+    height: float
+    font_size: float | None = None
+    items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDocument:
+    pdf: bytes
+    page_count: int
+    page_sizes: tuple[PageSize, ...]
+    fields: tuple[FoundField, ...] = ()
+    errors: tuple[str, ...] = ()  # e.g. 'Page 2: malformed tag "<sig_xx>"'
+
+
+class DocumentProcessor(Protocol):
+    def prepare(self, request: PrepareRequest) -> PreparedDocument:
+        """Convert, merge, find and remove anchor tags, stamp merge values; the final PDF.
+        Raises FileRefused when the file cannot become a document."""
+        ...
+
+
+class PageRenderer(Protocol):
+    def render(self, pdf: bytes, page_index: int, width: int) -> bytes:
+        """One page as a PNG `width` pixels wide. Raises FileRefused if it cannot."""
         ...
 
 
@@ -135,7 +203,7 @@ class SessionRepository(Protocol):
     def save(self, session: SigningSession) -> None: ...
 
     def blob_in_use(self, blob_key: str) -> bool:
-        """Whether any stored session still refers to that blob."""
+        """Whether any stored session or template still refers to that blob."""
         ...
 
     def find_by_signer(self, client_id: str, signer_id: str) -> str | None:
@@ -163,6 +231,34 @@ class SessionRepository(Protocol):
 
     def due(self, now: datetime, archive_before: datetime, limit: int) -> list[tuple[str, str]]:
         """(client_id, session_id) of sessions whose expiry, purge or archive time has come."""
+        ...
+
+
+class TemplateRepository(Protocol):
+    def save(self, template: Template) -> None:
+        """Insert the template, or replace the client's template with the same id."""
+        ...
+
+    def get(self, client_id: str, template_id: str, *, lock: bool = False) -> Template | None:
+        """With `lock`, no one may delete it until this transaction ends."""
+        ...
+
+    def all(self, client_id: str) -> list[Template]: ...
+
+    def delete(self, client_id: str, template_id: str) -> bool: ...
+
+
+class PageImageRepository(Protocol):
+    """Rendered page images, keyed by the PDF blob they were rendered from."""
+
+    def find(self, source_key: str, page_index: int, width: int) -> str | None: ...
+
+    def add(self, source_key: str, page_index: int, width: int, image_key: str) -> None:
+        """Record an image; a second one for the same page and width is ignored."""
+        ...
+
+    def forget(self, source_keys: Sequence[str]) -> list[str]:
+        """Drop the images of those sources; return their image blob keys."""
         ...
 
 
@@ -239,6 +335,12 @@ class UnitOfWork(Protocol):
 
     @property
     def sessions(self) -> SessionRepository: ...
+
+    @property
+    def templates(self) -> TemplateRepository: ...
+
+    @property
+    def page_images(self) -> PageImageRepository: ...
 
     @property
     def audit(self) -> AuditRepository: ...

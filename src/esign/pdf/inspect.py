@@ -1,4 +1,5 @@
-"""Reads the facts a session needs from a PDF (page count, page size) and refuses bad files."""
+"""Reads the facts a session needs from a PDF (page count, page sizes as displayed) and refuses
+bad files."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import pikepdf
 
 from esign.domain.ports import FileRefused, PdfFacts
+from esign.pdf.geometry import page_sizes
 
 
 class PikePdfInspector:
@@ -28,14 +30,14 @@ class PikePdfInspector:
                     raise FileRefused("the PDF has no pages")
                 if count > self._max_pages:
                     raise FileRefused(f"the PDF has {count} pages; the limit is {self._max_pages}")
-                box = pdf.pages[0].mediabox
-                width = float(box[2]) - float(box[0])
-                height = float(box[3]) - float(box[1])
+                sizes = page_sizes(pdf)
         except pikepdf.PasswordError:
             raise FileRefused("the PDF is encrypted") from None
         except pikepdf.PdfError as exc:
             raise FileRefused(f"the PDF is damaged ({_short(exc)})") from None
-        return PdfFacts(count, abs(width), abs(height))
+        except (TypeError, ValueError, KeyError, AttributeError):  # a page box that is no box
+            raise FileRefused("the PDF is damaged (a page has no usable size)") from None
+        return PdfFacts(count, sizes[0].width, sizes[0].height, sizes)
 
 
 def _short(exc: Exception) -> str:

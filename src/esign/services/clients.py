@@ -58,6 +58,11 @@ def create_client(deps: Deps, name: str, admin_email: str) -> NewClient:
     return NewClient(client.id, secret, email, password)
 
 
+def require_client(deps: Deps, client_id: str) -> Client:
+    """The client an operator command names; an error naming the option if there is none."""
+    return _client(deps, client_id)
+
+
 def _client(deps: Deps, client_id: str) -> Client:
     with deps.uow(write=False) as uow:
         client = uow.clients.get(client_id.strip())
@@ -104,9 +109,12 @@ def configure(
     token_lifetime_minutes: int | None = None,
     purge_wait_hours: int | None = None,
     roles: list[str] | None = None,
+    anchor_delimiters: str | None = None,
+    anchor_space_char: str | None = None,
 ) -> Client:
     """Change a client's settings; None leaves a setting as it is."""
     client = _client(deps, client_id)
+    _anchor_characters(client, anchor_delimiters, anchor_space_char)
     if token_lifetime_minutes is not None:
         if not 1 <= token_lifetime_minutes <= 24 * 60:
             raise ValidationFailed(field="--token-lifetime-minutes", reason="must be 1..1440")
@@ -124,6 +132,38 @@ def configure(
         uow.clients.update(client)
         uow.commit()
     return client
+
+
+def _anchor_characters(client: Client, delimiters: str | None, space_char: str | None) -> None:
+    """Anchor tag delimiters (one opening, one closing character) and the character that
+    stands for a space in dropdown items. None of them may be part of a tag's own text."""
+    settings = client.settings
+    if delimiters is not None:
+        if len(delimiters) != 2 or delimiters[0] == delimiters[1]:
+            raise ValidationFailed(
+                field="--anchor-delimiters", reason="must be two different characters, like <>"
+            )
+        if any(_tag_text(c) for c in delimiters):
+            raise ValidationFailed(
+                field="--anchor-delimiters",
+                reason="may not be letters, digits, '_' or white space",
+            )
+        settings.anchor_open, settings.anchor_close = delimiters[0], delimiters[1]
+    if space_char is not None:
+        if len(space_char) != 1 or _tag_text(space_char):
+            raise ValidationFailed(
+                field="--anchor-space-char",
+                reason="must be one character that is not a letter, digit, '_' or white space",
+            )
+        settings.anchor_space_char = space_char
+    if settings.anchor_space_char in (settings.anchor_open, settings.anchor_close):
+        raise ValidationFailed(
+            field="--anchor-space-char", reason="may not be one of the anchor delimiters"
+        )
+
+
+def _tag_text(char: str) -> bool:
+    return char.isalnum() or char == "_" or char.isspace() or not char.isprintable()
 
 
 def add_user(

@@ -1,11 +1,12 @@
-"""Typed inputs of the session use cases, free of wire quirks. `None` means "not given"."""
+"""Typed inputs of the session and template use cases, free of wire quirks. `None` means "not
+given"."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from esign.domain.enums import AuthMethod, UseSequence
+from esign.domain.enums import AuthMethod, FieldOption, FieldType, UseSequence
 
 
 @dataclass(slots=True)
@@ -77,3 +78,41 @@ class SessionInput:
 class CopyOptions:
     version: int = 0
     retain_fields: bool = True
+
+
+@dataclass(slots=True)
+class TemplateFieldInput:
+    """A template field as given: PDF points, origin top-left of the page, 1-based page."""
+
+    type: FieldType
+    role: str
+    page_number: int
+    x: float
+    y: float
+    width: float
+    height: float
+    option: FieldOption = FieldOption.REQUIRED
+    font_size: float | None = None
+    items: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MergeFieldInput:
+    key: str
+    page_number: int
+    x: float
+    y: float
+    width: float
+    height: float
+    default: str = ""
+    font_size: float | None = None
+
+
+@dataclass(slots=True)
+class TemplateInput:
+    name: str
+    file_name: str
+    file_bytes: bytes
+    form_id: str = ""  # empty: the server makes one up
+    fields: list[TemplateFieldInput] = field(default_factory=list)
+    merge_fields: list[MergeFieldInput] = field(default_factory=list)

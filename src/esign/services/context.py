@@ -11,6 +11,8 @@ from esign.domain.ports import (
     BlobStore,
     Cipher,
     Clock,
+    DocumentProcessor,
+    PageRenderer,
     PasswordHasher,
     PdfInspector,
     UnitOfWorkFactory,
@@ -40,6 +42,8 @@ class Deps:
     blobs: BlobStore
     pdf: PdfInspector
     webhooks: WebhookTransport
+    processor: DocumentProcessor
+    renderer: PageRenderer
     public_url: str
     limits: Limits = Limits()
 

@@ -9,11 +9,12 @@ from typing import Any
 from esign.domain.audit import Actor, AuditEvent, AuditKind
 from esign.domain.enums import SessionStatus, SignerStatus
 from esign.domain.jobs import Job, WebhookDelivery
-from esign.domain.model import Client, Signer, SigningSession
+from esign.domain.model import Client, Document, Signer, SigningSession
 from esign.domain.ports import UnitOfWork
 from esign.services.context import Deps, new_id
 
 WEBHOOK_JOB = "webhook.deliver"
+PROCESS_JOB = "document.process"
 
 
 def audit(
@@ -43,6 +44,18 @@ def add_job(
     uow: UnitOfWork, name: str, payload: dict[str, Any], key: str, run_at: datetime
 ) -> None:
     uow.jobs.add(Job(id=new_id(), name=name, payload=payload, key=key, run_at=run_at))
+
+
+def process_later(deps: Deps, uow: UnitOfWork, session: SigningSession, doc: Document) -> None:
+    """Have the document prepared in the background (conversion, anchor tags, merge values).
+    One job per document and content: recording it twice records it once."""
+    add_job(
+        uow,
+        PROCESS_JOB,
+        {"client_id": session.client_id, "session_id": session.id, "document_id": doc.id},
+        f"{PROCESS_JOB}:{doc.id}:{doc.sha256}",
+        deps.clock.now(),
+    )
 
 
 def session_status_changed(

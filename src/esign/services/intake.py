@@ -6,17 +6,26 @@ import hashlib
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
+from esign.domain.documents import PDF, needs_processing, unassigned_removed
 from esign.domain.enums import ProcessingStatus, SignerStatus
-from esign.domain.model import Document, Problem, Signer, SigningSession, normalize_role
-from esign.domain.ports import FileRefused
+from esign.domain.model import (
+    ClientSettings,
+    Document,
+    Problem,
+    Signer,
+    SigningSession,
+    Template,
+)
+from esign.domain.ports import FileRefused, UnitOfWork
 from esign.services.commands import DocumentInput, SignerInput
-from esign.services.context import Deps, new_id
+from esign.services.context import Deps, Limits, new_id
 
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 # What each accepted extension must look like inside (type by content, not by name).
-_PDF = ("application/pdf", (b"%PDF-",))
+_PDF = (PDF, (b"%PDF-",))
 _ZIP = (b"PK\x03\x04",)
 _OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
 KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
@@ -57,28 +66,32 @@ def _kind(file_name: str, data: bytes) -> str:
     return content_type
 
 
+def is_template_copy(item: DocumentInput) -> bool:
+    """A document that names a template and brings no bytes of its own copies the template."""
+    return bool(item.form_id.strip()) and not item.file_bytes
+
+
 def accept_documents(
-    deps: Deps, inputs: Iterable[DocumentInput], bytes_already: int
+    deps: Deps, inputs: Iterable[DocumentInput], bytes_already: int, settings: ClientSettings
 ) -> tuple[list[tuple[DocumentInput, Document]], list[Problem]]:
-    """Validate and store each file. Refused files become problems; the rest are kept."""
+    """Validate and store each uploaded file (template copies are left to `copy_templates`).
+    Refused files become problems; the rest are kept."""
     accepted: list[tuple[DocumentInput, Document]] = []
     problems: list[Problem] = []
     total = bytes_already
     for item in inputs:
+        if is_template_copy(item):
+            continue
         name = item.file_name.strip()
         if not name:
             problems.append(refused("(no FileName)", "the document has no FileName"))
-            continue
-        if item.form_id and not item.file_bytes:
-            problems.append(refused(name, f"template '{item.form_id}' was not found"))
             continue
         data = item.file_bytes or b""
         try:
             if not data:
                 raise FileRefused("the file is empty")
-            if total + len(data) > deps.limits.max_session_bytes:
-                limit_mb = deps.limits.max_session_bytes // (1024 * 1024)
-                raise FileRefused(f"the session would exceed its {limit_mb} MB limit")
+            _check_size(deps.limits, total + len(data))
+            _check_category(item, settings)
             content_type = _kind(name, data)
             doc = _document(deps, item, name, content_type, data)
         except FileRefused as exc:
@@ -87,6 +100,18 @@ def accept_documents(
         total += len(data)
         accepted.append((item, doc))
     return accepted, problems
+
+
+def _check_size(limits: Limits, session_bytes: int) -> None:
+    if session_bytes > limits.max_session_bytes:
+        limit_mb = limits.max_session_bytes // (1024 * 1024)
+        raise FileRefused(f"the session would exceed its {limit_mb} MB limit")
+
+
+def _check_category(item: DocumentInput, settings: ClientSettings) -> None:
+    name = item.adjustment_category.strip()
+    if name and settings.adjustment_category(name) is None:
+        raise FileRefused(f"anchor adjustment category '{name}' does not exist")
 
 
 def _document(
@@ -103,15 +128,73 @@ def _document(
         form_id=item.form_id,
         form_tag=item.form_tag,
         has_anchor_tags=item.has_anchor_tags,
-        adjustment_category=item.adjustment_category,
+        adjustment_category=item.adjustment_category.strip(),
     )
-    if content_type == "application/pdf":
+    if content_type == PDF:
         facts = deps.pdf.inspect(data)
-        doc.page_count = facts.page_count
-        doc.page_width, doc.page_height = facts.first_page_width, facts.first_page_height
-        doc.processing_status = ProcessingStatus.READY
-    # Other formats wait, Pending, for the document pipeline to convert them.
-    doc.blob_key = deps.blobs.put(data)
+        doc.set_pages(list(facts.page_sizes))
+    # Conversion, anchor tags and merge values wait, Pending, for the processing job.
+    doc.processing_status = (
+        ProcessingStatus.PENDING if needs_processing(doc) else ProcessingStatus.READY
+    )
+    doc.blob_key = doc.original_blob_key = deps.blobs.put(data)
+    return doc
+
+
+def copy_templates(
+    uow: UnitOfWork,
+    client_id: str,
+    inputs: Iterable[DocumentInput],
+    bytes_already: int,
+    settings: ClientSettings,
+    limits: Limits,
+) -> tuple[list[tuple[DocumentInput, Document]], list[Problem]]:
+    """Documents made from the client's templates, inside the transaction that adds them:
+    the template is locked meanwhile, so a delete cannot take its PDF from under the copy."""
+    accepted: list[tuple[DocumentInput, Document]] = []
+    problems: list[Problem] = []
+    total = bytes_already
+    for item in inputs:
+        if not is_template_copy(item):
+            continue
+        form_id = item.form_id.strip()
+        template = uow.templates.get(client_id, form_id, lock=True)
+        name = item.file_name.strip() or (template.file_name if template else form_id)
+        try:
+            if template is None:
+                raise FileRefused(f"template '{form_id}' was not found")
+            _check_size(limits, total + template.size)
+            _check_category(item, settings)
+        except FileRefused as exc:
+            problems.append(refused(name, exc.reason))
+            continue
+        total += template.size
+        accepted.append((item, _from_template(item, template, name)))
+    return accepted, problems
+
+
+def _from_template(item: DocumentInput, template: Template, name: str) -> Document:
+    """A copy of everything the template holds: later edits to it never reach the session."""
+    doc = Document(
+        id=new_id(),
+        file_name=name,
+        sequence=0,
+        content_type=PDF,
+        blob_key=template.blob_key,
+        original_blob_key=template.blob_key,
+        size=template.size,
+        sha256=template.sha256,
+        form_id=template.id,
+        form_tag=item.form_tag,
+        has_anchor_tags=item.has_anchor_tags,
+        adjustment_category=item.adjustment_category.strip(),
+        fields=[replace(f, id=new_id(), items=list(f.items), value=None) for f in template.fields],
+        merge_fields=[replace(m) for m in template.merge_fields],
+    )
+    doc.set_pages([replace(p) for p in template.page_sizes])
+    doc.processing_status = (
+        ProcessingStatus.PENDING if needs_processing(doc) else ProcessingStatus.READY
+    )
     return doc
 
 
@@ -201,10 +284,5 @@ def _truthy(value: str | None) -> bool:
 
 def remove_unassigned_fields(session: SigningSession) -> int:
     """Drop every field whose role no signer holds; return how many went."""
-    held = {normalize_role(s.role) for s in session.signers}
-    removed = 0
-    for doc in session.documents:
-        kept = [f for f in doc.fields if normalize_role(f.role) in held]
-        removed += len(doc.fields) - len(kept)
-        doc.fields = kept
-    return removed
+    held = [s.role for s in session.signers]
+    return sum(unassigned_removed(doc, held) for doc in session.documents)

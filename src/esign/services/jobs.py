@@ -9,9 +9,9 @@ from typing import Any
 
 from esign.domain.jobs import Job, backoff
 from esign.domain.lifecycle import ARCHIVE_AFTER
-from esign.services import lifecycle, webhooks
+from esign.services import documents, lifecycle, webhooks
 from esign.services.context import Deps
-from esign.services.events import WEBHOOK_JOB
+from esign.services.events import PROCESS_JOB, WEBHOOK_JOB
 
 log = logging.getLogger("esign.jobs")
 
@@ -21,6 +21,20 @@ Handler = Callable[[Deps, dict[str, Any]], None]
 
 HANDLERS: dict[str, Handler] = {
     WEBHOOK_JOB: lambda deps, payload: webhooks.deliver(deps, str(payload["delivery_id"])),
+    PROCESS_JOB: lambda deps, p: documents.process_document(
+        deps, str(p["client_id"]), str(p["session_id"]), str(p["document_id"])
+    ),
+}
+
+# What to settle when a job is given up for good, so that nothing waits for it forever.
+GIVEN_UP: dict[str, Handler] = {
+    PROCESS_JOB: lambda deps, p: documents.mark_failed(
+        deps,
+        str(p["client_id"]),
+        str(p["session_id"]),
+        str(p["document_id"]),
+        ["the document could not be processed; add it again"],
+    ),
 }
 
 
@@ -49,9 +63,7 @@ def run_job(deps: Deps, job_id: str) -> datetime | None:
             type(exc).__name__,
         )
         if job.attempts >= MAX_ATTEMPTS or handler is None:
-            with deps.uow() as uow:
-                uow.jobs.give_up(job, f"{type(exc).__name__}: {exc}")
-                uow.commit()
+            _give_up(deps, job, f"{type(exc).__name__}: {exc}")
             return None
         when = now + backoff(job.attempts, timedelta(seconds=10), timedelta(hours=1))
         _reschedule(deps, job, when, f"{type(exc).__name__}: {exc}")
@@ -60,6 +72,18 @@ def run_job(deps: Deps, job_id: str) -> datetime | None:
         uow.jobs.finish(job)
         uow.commit()
     return None
+
+
+def _give_up(deps: Deps, job: Job, error: str) -> None:
+    with deps.uow() as uow:
+        uow.jobs.give_up(job, error)
+        uow.commit()
+    settle = GIVEN_UP.get(job.name)
+    try:
+        if settle is not None:
+            settle(deps, job.payload)
+    except Exception as exc:  # the sweep must go on
+        log.warning("settling given-up job %s failed: %s", job.id, type(exc).__name__)
 
 
 def _reschedule(deps: Deps, job: Job, when: datetime, error: str) -> None:

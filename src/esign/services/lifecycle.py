@@ -11,7 +11,7 @@ from esign.domain.errors import DocumentsPending, SessionNotFound, StartRefused
 from esign.domain.lifecycle import Action
 from esign.domain.model import Client, Signer, SigningSession, normalize_role
 from esign.domain.ports import UnitOfWork
-from esign.services import events, intake
+from esign.services import blob_gc, events, intake
 from esign.services.commands import SignerInput
 from esign.services.context import Caller, Deps
 from esign.services.sessions import client_of, invite_turn, load, owner
@@ -147,7 +147,7 @@ def purge_session(deps: Deps, caller: Caller, session_id: str, purge_now: bool) 
         _status_change(deps, uow, client, session, caller.actor(), description, unchanged)
         uow.sessions.save(session)
         uow.commit()
-    _delete_unused(deps, freed)
+    blob_gc.delete_unused(deps, freed)
 
 
 def cancel_purging(deps: Deps, caller: Caller, session_id: str) -> None:
@@ -172,24 +172,14 @@ def _forget_blobs(session: SigningSession) -> list[str]:
     """Detach every byte the session holds; return the blob keys to delete after commit."""
     keys: list[str] = []
     for doc in session.documents:
-        if doc.blob_key:
-            keys.append(doc.blob_key)
-            doc.blob_key = None
+        keys += [k for k in (doc.blob_key, doc.original_blob_key) if k]
+        doc.blob_key = doc.original_blob_key = None
     for signer in session.signers:
         for key in (signer.signature_image_key, signer.initials_image_key):
             if key:
                 keys.append(key)
         signer.signature_image_key = signer.initials_image_key = None
     return keys
-
-
-def _delete_unused(deps: Deps, keys: list[str]) -> None:
-    if not keys:
-        return
-    with deps.uow(write=False) as uow:
-        unused = [k for k in set(keys) if not uow.sessions.blob_in_use(k)]
-    for key in unused:
-        deps.blobs.delete(key)
 
 
 def run_due(deps: Deps, client_id: str, session_id: str) -> None:
@@ -226,4 +216,4 @@ def run_due(deps: Deps, client_id: str, session_id: str) -> None:
         _status_change(deps, uow, client, session, SYSTEM, description, before)
         uow.sessions.save(session)
         uow.commit()
-    _delete_unused(deps, freed)
+    blob_gc.delete_unused(deps, freed)

@@ -7,9 +7,6 @@ from dataclasses import dataclass
 from esign.domain.audit import AuditEvent, ChainBreak, verify_chain
 from esign.domain.enums import LiteSortColumn, SessionStatus
 from esign.domain.errors import (
-    DocumentNotFound,
-    DocumentNotReady,
-    SessionPurged,
     ValidationFailed,
 )
 from esign.domain.model import SigningSession
@@ -95,18 +92,3 @@ def verify_audit(deps: Deps, session_id: str) -> ChainReport:
 def roles(deps: Deps, caller: Caller) -> list[str]:
     with deps.uow(write=False) as uow:
         return list(client_of(uow, caller).settings.roles)
-
-
-def document_file(
-    deps: Deps, caller: Caller, session_id: str, document_id: str
-) -> tuple[str, bytes]:
-    with deps.uow(write=False) as uow:
-        session = load(uow, caller, session_id)
-    doc = session.document(document_id.strip())
-    if doc is None:
-        raise DocumentNotFound(document_id=document_id)
-    if session.status in (SessionStatus.PURGED,) or doc.blob_key is None:
-        raise SessionPurged(session_id=session.id)
-    if doc.content_type != "application/pdf":
-        raise DocumentNotReady(file_name=doc.file_name)  # conversion has not produced a PDF
-    return doc.file_name, deps.blobs.get(doc.blob_key)

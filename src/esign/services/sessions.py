@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from esign.domain import lifecycle
 from esign.domain.audit import Actor, AuditKind
-from esign.domain.enums import SessionStatus, SignerStatus, UserStatus
+from esign.domain.enums import ProcessingStatus, SessionStatus, SignerStatus, UserStatus
 from esign.domain.errors import (
     SessionNotFound,
     SessionPurged,
@@ -18,8 +19,8 @@ from esign.domain.errors import (
 from esign.domain.lifecycle import Action
 from esign.domain.model import (
     Client,
+    ClientSettings,
     Document,
-    Field,
     Problem,
     SessionInfo,
     Signer,
@@ -28,7 +29,13 @@ from esign.domain.model import (
 )
 from esign.domain.ports import UnitOfWork
 from esign.services import events, intake
-from esign.services.commands import CopyOptions, SessionInfoInput, SessionInput, SignerInput
+from esign.services.commands import (
+    CopyOptions,
+    DocumentInput,
+    SessionInfoInput,
+    SessionInput,
+    SignerInput,
+)
 from esign.services.context import Caller, Deps, new_id
 
 
@@ -116,19 +123,30 @@ def _draft(caller: Caller, owner_user: User, info: SessionInfo, now: datetime) -
     )
 
 
+@dataclass(slots=True)
+class _Additions:
+    documents: list[Document]
+    signers: list[Signer]
+    problems: list[Problem]
+    fields_removed: int = 0
+
+
 def create_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput) -> SessionResult:
     with deps.uow(write=False) as uow:
         owner_user = owner(uow, caller, username)
+        settings = client_of(uow, caller).settings
     info = _new_info(deps, cmd.info, owner_user)
     now = deps.clock.now()
     session = _draft(caller, owner_user, info, now)
-    # Files are validated and stored before the transaction: the slow part holds no lock.
-    accepted, problems = intake.accept_documents(deps, cmd.documents, 0)
-    intake.place_documents(session, accepted)
-    added, signer_problems = intake.accept_signers(deps, session, cmd.signers)
-    problems += signer_problems
+    # Files are validated and stored, passwords hashed, before the transaction: the slow part
+    # holds no lock. Only template copies need it (the template must not go meanwhile).
+    uploaded, problems = intake.accept_documents(deps, cmd.documents, 0, settings)
+    signers, signer_problems = intake.accept_signers(deps, session, cmd.signers)
     actor = caller.actor(owner_user.username)
     with deps.uow() as uow:
+        documents, copy_problems = _add_documents(deps, uow, session, cmd, uploaded, settings)
+        removed = _remove_unassigned(session, cmd)
+        added = _Additions(documents, signers, problems + copy_problems + signer_problems, removed)
         uow.sessions.add(session)
         events.audit(
             deps,
@@ -138,21 +156,44 @@ def create_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
             f"Session '{info.title}' created by {owner_user.username}",
             actor,
         )
-        _audit_additions(deps, uow, session, [d for _, d in accepted], added, problems, actor)
+        _audit_additions(deps, uow, session, added, actor)
         uow.commit()
-    return SessionResult(session, problems)
+    return SessionResult(session, added.problems)
 
 
-def _audit_additions(
+def _add_documents(
     deps: Deps,
     uow: UnitOfWork,
     session: SigningSession,
-    docs: list[Document],
-    signers: list[Signer],
-    problems: list[Problem],
-    actor: Actor,
+    cmd: SessionInput,
+    uploaded: list[tuple[DocumentInput, Document]],
+    settings: ClientSettings,
+) -> tuple[list[Document], list[Problem]]:
+    """Place the uploads and the template copies the request asks for, and have those that
+    need it processed in the background."""
+    stored = sum(d.size for d in session.documents) + sum(d.size for _, d in uploaded)
+    copies, problems = intake.copy_templates(
+        uow, session.client_id, cmd.documents, stored, settings, deps.limits
+    )
+    intake.place_documents(session, uploaded + copies)
+    documents = [d for _, d in uploaded + copies]
+    for doc in documents:
+        if doc.processing_status is ProcessingStatus.PENDING:
+            events.process_later(deps, uow, session, doc)
+    return documents, problems
+
+
+def _remove_unassigned(session: SigningSession, cmd: SessionInput) -> int:
+    """RemoveUnassignedSignerRoles, after the additions; remembered for the documents the
+    processing job has yet to give fields."""
+    remove = session.info.remove_unassigned_signer_roles = cmd.info.remove_unassigned_signer_roles
+    return intake.remove_unassigned_fields(session) if remove else 0
+
+
+def _audit_additions(
+    deps: Deps, uow: UnitOfWork, session: SigningSession, added: _Additions, actor: Actor
 ) -> None:
-    for doc in docs:
+    for doc in added.documents:
         events.audit(
             deps,
             uow,
@@ -163,7 +204,7 @@ def _audit_additions(
             document_id=doc.id,
             sha256=doc.sha256,
         )
-    for signer in signers:
+    for signer in added.signers:
         events.audit(
             deps,
             uow,
@@ -173,13 +214,22 @@ def _audit_additions(
             actor,
             signer_id=signer.id,
         )
-    for problem in problems:
+    for problem in added.problems:
         kind = (
             AuditKind.DOCUMENT_REFUSED
             if problem.code == "file_not_uploaded"
             else AuditKind.SIGNER_REFUSED
         )
         events.audit(deps, uow, session, kind, f"Refused: {problem.code}", actor, **problem.params)
+    if added.fields_removed:
+        events.audit(
+            deps,
+            uow,
+            session,
+            AuditKind.FIELDS_REMOVED,
+            f"{added.fields_removed} fields of unassigned roles removed",
+            actor,
+        )
 
 
 def update_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput) -> SessionResult:
@@ -190,32 +240,24 @@ def update_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
         existing = load(uow, caller, session_id)
         lifecycle.ensure_allowed(existing, Action.UPDATE)
         stored_bytes = sum(d.size for d in existing.documents)
-    accepted, problems = intake.accept_documents(deps, cmd.documents, stored_bytes)
+        settings = client_of(uow, caller).settings
+    uploaded, problems = intake.accept_documents(deps, cmd.documents, stored_bytes, settings)
     actor = caller.actor(owner_user.username)
     with deps.uow() as uow:
         session = load(uow, caller, session_id, lock=True)
         lifecycle.ensure_allowed(session, Action.UPDATE)  # it may have moved meanwhile
         client = client_of(uow, caller)
-        intake.place_documents(session, accepted)
-        added, signer_problems = intake.accept_signers(deps, session, cmd.signers)
-        problems += signer_problems
-        removed = 0
-        if cmd.info.remove_unassigned_signer_roles:
-            removed = intake.remove_unassigned_fields(session)
-        _audit_additions(deps, uow, session, [d for _, d in accepted], added, problems, actor)
-        if removed:
-            events.audit(
-                deps,
-                uow,
-                session,
-                AuditKind.FIELDS_REMOVED,
-                f"{removed} fields of unassigned roles removed",
-                actor,
-            )
+        documents, copy_problems = _add_documents(
+            deps, uow, session, cmd, uploaded, client.settings
+        )
+        signers, signer_problems = intake.accept_signers(deps, session, cmd.signers)
+        removed = _remove_unassigned(session, cmd)
+        added = _Additions(documents, signers, problems + copy_problems + signer_problems, removed)
+        _audit_additions(deps, uow, session, added, actor)
         invite_turn(deps, uow, client, session, actor)
         uow.sessions.save(session)
         uow.commit()
-    return SessionResult(session, problems)
+    return SessionResult(session, added.problems)
 
 
 def invite_turn(
@@ -271,6 +313,9 @@ def copy_session(
             actor,
             source=source.id,
         )
+        for doc in session.documents:
+            if doc.processing_status is ProcessingStatus.PENDING:
+                events.process_later(deps, uow, session, doc)  # the copy is prepared anew
         locked = load(uow, caller, source.id, lock=True)
         events.audit(
             deps,
@@ -287,17 +332,12 @@ def copy_session(
 
 
 def _copy_document(doc: Document, retain_fields: bool) -> Document:
-    fields = [Field(**{f: getattr(x, f) for f in Field.__slots__}) for x in doc.fields]
-    for f in fields:
-        f.id, f.value = new_id(), None
-    return Document(
-        **{
-            **{f: getattr(doc, f) for f in Document.__slots__},
-            "id": new_id(),
-            "fields": fields if retain_fields else [],
-            "processing_errors": list(doc.processing_errors),
-        }
-    )
+    copied = deepcopy(doc)
+    copied.id = new_id()
+    copied.fields = [replace(f, id=new_id(), value=None) for f in copied.fields]
+    if not retain_fields:
+        copied.fields = []
+    return copied
 
 
 def _copy_signers(

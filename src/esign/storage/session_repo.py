@@ -161,8 +161,11 @@ class SessionRepo:
         )
 
     def blob_in_use(self, blob_key: str) -> bool:
-        query = select(t.blob_refs.c.session_id).where(t.blob_refs.c.blob_key == blob_key)
-        return self._c.execute(query.limit(1)).first() is not None
+        by_session = select(t.blob_refs.c.blob_key).where(t.blob_refs.c.blob_key == blob_key)
+        by_template = select(t.templates.c.blob_key).where(t.templates.c.blob_key == blob_key)
+        return any(
+            self._c.execute(q.limit(1)).first() is not None for q in (by_session, by_template)
+        )
 
     def find_by_signer(self, client_id: str, signer_id: str) -> str | None:
         return self._c.execute(
@@ -261,6 +264,7 @@ class SessionRepo:
 def _blob_keys(s: SigningSession) -> list[str | None]:
     return [
         *(d.blob_key for d in s.documents),
+        *(d.original_blob_key for d in s.documents),
         *(g.signature_image_key for g in s.signers),
         *(g.initials_image_key for g in s.signers),
     ]

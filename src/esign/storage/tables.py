@@ -168,3 +168,28 @@ auth_failures = Table(
     Column("at", UTC_DATETIME, nullable=False),
     Index("ix_auth_failures_bucket_at", "bucket", "at"),
 )
+
+# A client's templates (FormId unique within the client). `blob_key` is a real column so a
+# purge can see that a template still holds a blob a session also used.
+templates = Table(
+    "templates",
+    metadata,
+    Column("client_id", String(36), ForeignKey("clients.id"), primary_key=True),
+    Column("id", String(100), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTC_DATETIME, nullable=False),
+    Column("updated_at", UTC_DATETIME, nullable=False),
+    Column("blob_key", String(64), nullable=False, index=True),
+    Column("data", JSON, nullable=False),
+)
+
+# Rendered page images, cached by the PDF blob they come from: sessions sharing a PDF (a copy,
+# a template) share its images, and they go when the last holder of that PDF purges it.
+page_images = Table(
+    "page_images",
+    metadata,
+    Column("source_key", String(64), primary_key=True),
+    Column("page_index", Integer, primary_key=True),
+    Column("width", Integer, primary_key=True),
+    Column("image_key", String(64), nullable=False),
+)

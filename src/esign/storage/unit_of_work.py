@@ -21,6 +21,7 @@ from esign.storage.repositories import (
     UserRepo,
 )
 from esign.storage.session_repo import SessionRepo
+from esign.storage.template_repo import PageImageRepo, TemplateRepo
 
 
 class SqlUnitOfWork:
@@ -28,6 +29,8 @@ class SqlUnitOfWork:
     api_keys: ApiKeyRepo
     users: UserRepo
     sessions: SessionRepo
+    templates: TemplateRepo
+    page_images: PageImageRepo
     audit: AuditRepo
     jobs: JobRepo
     webhooks: WebhookRepo
@@ -73,6 +76,8 @@ class SqlUnitOfWork:
         self.users = UserRepo(conn)
         created: set[str] = set()
         self.sessions = SessionRepo(conn, for_update, created)
+        self.templates = TemplateRepo(conn, for_update)
+        self.page_images = PageImageRepo(conn)
         self.audit = AuditRepo(conn, created)
         self.jobs = JobRepo(conn, self._added_jobs)
         self.webhooks = WebhookRepo(conn)

@@ -1,0 +1,42 @@
+"""Page images for the sender and signer pages: PDFium renders, Pillow writes the PNG."""
+
+from __future__ import annotations
+
+import io
+
+import pypdfium2 as pdfium
+from PIL import Image
+
+from esign.domain.ports import FileRefused
+from esign.pdf.pdfium_lock import PDFIUM_LOCK
+
+MAX_HEIGHT = 6000  # pixels: a page far taller than wide is drawn narrower, not enormous
+
+
+class PdfiumPageRenderer:
+    def render(self, pdf: bytes, page_index: int, width: int) -> bytes:
+        try:
+            with PDFIUM_LOCK:
+                image = _draw(pdf, page_index, width)
+        except (pdfium.PdfiumError, IndexError, ValueError) as exc:
+            raise FileRefused(f"page {page_index + 1} could not be drawn ({exc})") from None
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=False)
+        return out.getvalue()
+
+
+def _draw(pdf: bytes, page_index: int, width: int) -> Image.Image:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        document.init_forms()  # draw form fields' appearances as viewers do
+        page = document[page_index]
+        try:
+            page_width, page_height = page.get_size()  # as displayed: /Rotate applied
+            scale = min(width / page_width, MAX_HEIGHT / page_height)
+            bitmap = page.render(scale=scale, may_draw_forms=True)
+            image: Image.Image = bitmap.to_pil()
+            return image
+        finally:
+            page.close()
+    finally:
+        document.close()

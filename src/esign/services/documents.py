@@ -1,0 +1,245 @@
+"""Preparing documents in the background, and showing their pages.
+
+`process_document` is the `document.process` job: it reads the original bytes, has the
+DocumentProcessor convert them, merge values, find and remove anchor tags (slow, outside any
+transaction), then stores the prepared PDF and the fields it found in one short write."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from esign.domain import documents as rules
+from esign.domain.audit import SYSTEM, AuditKind
+from esign.domain.enums import ProcessingStatus, SessionStatus
+from esign.domain.errors import (
+    DocumentFailed,
+    DocumentNotFound,
+    DocumentNotReady,
+    SessionPurged,
+    ValidationFailed,
+)
+from esign.domain.model import AnchorOffset, ClientSettings, Document, SigningSession
+from esign.domain.ports import FileRefused, PreparedDocument, PrepareRequest
+from esign.services import blob_gc, events
+from esign.services.context import Caller, Deps, new_id
+from esign.services.sessions import load
+
+log = logging.getLogger("esign.documents")
+
+MIN_IMAGE_WIDTH, MAX_IMAGE_WIDTH = 100, 2000
+UNEXPECTED = "the document could not be processed (an internal error; it has been logged)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Work:
+    client_id: str
+    session_id: str
+    document_id: str
+    original_key: str
+    request: PrepareRequest
+
+
+def process_document(deps: Deps, client_id: str, session_id: str, document_id: str) -> None:
+    """Prepare one Pending document. Safe to run twice: a document no longer Pending, or
+    whose bytes were purged meanwhile, is left alone."""
+    work = _work(deps, client_id, session_id, document_id)
+    if work is None:
+        return
+    try:
+        prepared = deps.processor.prepare(work.request)
+    except FileRefused as exc:
+        mark_failed(deps, client_id, session_id, document_id, [exc.reason])
+        return
+    except Exception:  # a converter bug must not leave the document Pending for hours
+        log.exception("processing document %s of session %s failed", document_id, session_id)
+        mark_failed(deps, client_id, session_id, document_id, [UNEXPECTED])
+        return
+    pdf_key = deps.blobs.put(prepared.pdf)
+    if not _store(deps, work, prepared, pdf_key):
+        blob_gc.delete_unused(deps, [pdf_key])
+
+
+def _work(deps: Deps, client_id: str, session_id: str, document_id: str) -> _Work | None:
+    with deps.uow(write=False) as uow:
+        session = uow.sessions.get(client_id, session_id)
+        client = uow.clients.get(client_id)
+    doc = session.document(document_id) if session else None
+    if session is None or client is None or doc is None or not _pending(doc):
+        return None
+    assert doc.original_blob_key is not None
+    values = rules.merge_values(session.signers)
+    request = PrepareRequest(
+        data=deps.blobs.get(doc.original_blob_key),
+        extension=_extension(doc.file_name, doc.content_type),
+        has_anchor_tags=doc.has_anchor_tags,
+        anchor_open=client.settings.anchor_open,
+        anchor_close=client.settings.anchor_close,
+        space_char=client.settings.anchor_space_char,
+        merge_values=values,
+        stamps=rules.merge_stamps(doc.merge_fields, values),
+    )
+    return _Work(client_id, session_id, document_id, doc.original_blob_key, request)
+
+
+def _pending(doc: Document) -> bool:
+    return doc.processing_status is ProcessingStatus.PENDING and bool(doc.original_blob_key)
+
+
+def _extension(file_name: str, content_type: str) -> str:
+    """The converter to use: the name's extension (intake checked the content matches it);
+    a template copy may carry any name, and is a PDF."""
+    if content_type == rules.PDF:
+        return ".pdf"
+    dot = file_name.rfind(".")
+    return file_name[dot:].lower() if dot >= 0 else ""
+
+
+def _store(deps: Deps, work: _Work, prepared: PreparedDocument, pdf_key: str) -> bool:
+    """Keep the prepared PDF and its fields; False when the document moved on meanwhile."""
+    with deps.uow() as uow:
+        session = uow.sessions.get(work.client_id, work.session_id, for_update=True)
+        client = uow.clients.get(work.client_id)
+        doc = session.document(work.document_id) if session else None
+        if session is None or client is None or doc is None or not _pending(doc):
+            return False
+        if doc.original_blob_key != work.original_key:
+            return False
+        _apply(session, doc, prepared, pdf_key, client.settings)
+        events.audit(
+            deps,
+            uow,
+            session,
+            AuditKind.DOCUMENT_PROCESSED,
+            f"Document '{doc.file_name}' prepared: {doc.page_count} pages, "
+            f"{len(prepared.fields)} anchor-tag fields, {len(prepared.errors)} problems",
+            SYSTEM,
+            document_id=doc.id,
+            sha256=hashlib.sha256(prepared.pdf).hexdigest(),
+        )
+        uow.sessions.save(session)
+        uow.commit()
+    return True
+
+
+def _apply(
+    session: SigningSession,
+    doc: Document,
+    prepared: PreparedDocument,
+    pdf_key: str,
+    settings: ClientSettings,
+) -> None:
+    doc.blob_key = pdf_key
+    doc.set_pages(list(prepared.page_sizes))
+    offsets, problems = _offsets(doc, settings)
+    signer_roles = [s.role for s in session.signers]
+    for found in prepared.fields:
+        role = rules.resolve_role(found.role, signer_roles, settings.roles)
+        page = doc.page_size(found.page_index)
+        offset = offsets.get(found.type.value)
+        doc.fields.append(rules.field_from_tag(found, new_id(), role, offset, page))
+    if session.info.remove_unassigned_signer_roles:
+        rules.unassigned_removed(doc, signer_roles)
+    doc.processing_errors = [*problems, *prepared.errors]
+    doc.processing_status = ProcessingStatus.READY
+
+
+def _offsets(doc: Document, settings: ClientSettings) -> tuple[dict[str, AnchorOffset], list[str]]:
+    name = doc.adjustment_category
+    if not name:
+        return {}, []
+    found = settings.adjustment_category(name)
+    if found is None:  # removed after the document was accepted
+        return {}, [f"Anchor adjustment category '{name}' no longer exists; none applied."]
+    return found[1], []
+
+
+def mark_failed(
+    deps: Deps, client_id: str, session_id: str, document_id: str, errors: list[str]
+) -> None:
+    """The document cannot be prepared: say why on it, and StartSession will refuse it."""
+    with deps.uow() as uow:
+        session = uow.sessions.get(client_id, session_id, for_update=True)
+        doc = session.document(document_id) if session else None
+        if session is None or doc is None or not _pending(doc):
+            return
+        doc.processing_status = ProcessingStatus.FAILED
+        doc.processing_errors = errors
+        events.audit(
+            deps,
+            uow,
+            session,
+            AuditKind.DOCUMENT_FAILED,
+            f"Document '{doc.file_name}' could not be processed: {'; '.join(errors)}",
+            SYSTEM,
+            document_id=doc.id,
+        )
+        uow.sessions.save(session)
+        uow.commit()
+
+
+# --- page images -----------------------------------------------------------------------------
+
+
+def page_image(
+    deps: Deps, caller: Caller, session_id: str, document_id: str, page_number: int, width: int
+) -> bytes:
+    """A page of the document as the signers see it, as a PNG `width` pixels wide (clamped
+    to 100..2000), rendered once per page and width and then served from the blob store."""
+    with deps.uow(write=False) as uow:
+        session = load(uow, caller, session_id)
+        doc = _viewable(session, document_id)
+        if not 1 <= page_number <= (doc.page_count or 0):
+            raise ValidationFailed(
+                field="pageNumber", reason=f"must be between 1 and {doc.page_count}"
+            )
+        width = min(max(width, MIN_IMAGE_WIDTH), MAX_IMAGE_WIDTH)
+        assert doc.blob_key is not None
+        source, cached = doc.blob_key, uow.page_images.find(doc.blob_key, page_number - 1, width)
+    if cached is not None and deps.blobs.exists(cached):
+        return deps.blobs.get(cached)
+    png = _render(deps, doc, source, page_number - 1, width)
+    _remember(deps, source, page_number - 1, width, deps.blobs.put(png))
+    return png
+
+
+def _viewable(session: SigningSession, document_id: str) -> Document:
+    doc = session.document(document_id.strip())
+    if doc is None:
+        raise DocumentNotFound(document_id=document_id)
+    if session.status is SessionStatus.PURGED or doc.blob_key is None:
+        raise SessionPurged(session_id=session.id)
+    if doc.processing_status is ProcessingStatus.PENDING:
+        raise DocumentNotReady(file_name=doc.file_name)
+    if doc.processing_status is ProcessingStatus.FAILED:
+        raise DocumentFailed(file_name=doc.file_name)
+    return doc
+
+
+def document_file(
+    deps: Deps, caller: Caller, session_id: str, document_id: str
+) -> tuple[str, bytes]:
+    """GetDocumentFile: the prepared PDF (name, bytes), once processing has made it."""
+    with deps.uow(write=False) as uow:
+        session = load(uow, caller, session_id)
+    doc = _viewable(session, document_id)
+    assert doc.blob_key is not None
+    return doc.file_name, deps.blobs.get(doc.blob_key)
+
+
+def _render(deps: Deps, doc: Document, source: str, page_index: int, width: int) -> bytes:
+    try:
+        return deps.renderer.render(deps.blobs.get(source), page_index, width)
+    except FileRefused:
+        raise DocumentFailed(file_name=doc.file_name) from None
+
+
+def _remember(deps: Deps, source: str, page_index: int, width: int, image_key: str) -> None:
+    with deps.uow() as uow:
+        # Not if the document was purged while we drew it: nothing would delete the image.
+        if uow.sessions.blob_in_use(source):
+            uow.page_images.add(source, page_index, width, image_key)
+            uow.commit()
+            return
+    blob_gc.delete_unused(deps, [image_key])

@@ -1,0 +1,1 @@
+"""Tests of the PDF adapter: conversion, sanitising, merge fields, anchor tags."""
