@@ -150,11 +150,85 @@ def bench_anchor_scan() -> Outcome:
     return Outcome("anchor scan", ok)
 
 
+# --------------------------------------------------------------------------- peak memory
+
+MEMORY_PAGES = int(os.environ.get("BENCH_MEMORY_PAGES", "500"))
+MEMORY_TARGET_MB = 400.0
+
+_CHILD = """
+import resource, sys, io
+data = open(sys.argv[1], "rb").read()
+if sys.argv[2] == "pipeline":
+    from esign.domain.ports import PrepareRequest
+    from esign.pdf.convert import OfficeConverter
+    from esign.pdf.pipeline import PdfPipeline
+    out = PdfPipeline(OfficeConverter(sys.argv[3])).prepare(
+        PrepareRequest(data, ".pdf", has_anchor_tags=True))
+    assert out.page_count > 0
+else:
+    import pikepdf
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pdf.save(io.BytesIO())
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def build_heavy_packet(pages: int, path: str) -> int:
+    """About 200 KB a page: a photo-like (noise) JPEG and one anchor tag, 500 pages ≈ 100 MB."""
+    import random
+
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    rng = random.Random(7)
+    canvas = Canvas(path, pagesize=A4)
+    for number in range(pages):
+        noise = bytes(rng.getrandbits(8) for _ in range(370 * 370 * 3))
+        image = Image.frombytes("RGB", (370, 370), noise)
+        buf = io.BytesIO()
+        image.save(buf, "JPEG", quality=95)
+        canvas.drawImage(ImageReader(io.BytesIO(buf.getvalue())), 72, 300, 450, 450)
+        canvas.setFont("Helvetica", 10)
+        canvas.drawString(72, 200, f"Page {number + 1}: sign here <sig_req_Seller 1_175>")
+        canvas.showPage()
+    canvas.save()
+    return os.path.getsize(path)
+
+
+def _child_peak_mb(path: str, what: str, work: str) -> float:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, path, what, work],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def bench_peak_memory() -> Outcome:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "packet.pdf")
+        size = build_heavy_packet(MEMORY_PAGES, path)
+        bare = _child_peak_mb(path, "bare", tmp)
+        ours = _child_peak_mb(path, "pipeline", tmp)
+    print(f"\npeak memory: {MEMORY_PAGES}-page packet of {size / 1e6:.1f} MB")
+    print(f"  bare pikepdf open + save   {bare:8.1f} MB peak RSS")
+    print(f"  pipeline (sanitize + tags) {ours:8.1f} MB peak RSS  ({ours / bare:.2f}x bare)")
+    verdict = "PASS" if ours < MEMORY_TARGET_MB else "FAIL"
+    print(f"  {verdict}  peak RSS under {MEMORY_TARGET_MB:.0f} MB: {ours:.0f} MB")
+    return Outcome("peak memory", True)
+
+
 # --------------------------------------------------------------------------- main
 
 
 def main() -> int:
-    outcomes = [bench_anchor_scan()]
+    outcomes = [bench_anchor_scan(), bench_peak_memory()]
     broken = [o.name for o in outcomes if not o.ok]
     if broken:
         print(f"wrong results in: {', '.join(broken)}", file=sys.stderr)

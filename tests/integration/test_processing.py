@@ -486,3 +486,41 @@ def _width(text: str) -> float:
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     return float(stringWidth(text, "Helvetica", 12))
+
+
+# --- active content in plain PDFs ------------------------------------------------------------
+
+
+def scripted_pdf() -> bytes:
+    """A plain one-page PDF (no tags) that runs JavaScript when opened and embeds a file."""
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(612, 792))
+    c.drawString(72, 700, "Purchase agreement")
+    c.showPage()
+    c.save()
+    with pikepdf.open(io.BytesIO(buf.getvalue())) as pdf:
+        script = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+        pdf.Root.OpenAction = pdf.make_indirect(script)
+        pdf.attachments["payload.exe"] = pikepdf.AttachedFileSpec(pdf, b"MZ...")
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def test_a_plain_pdf_with_active_content_is_stripped_before_anyone_sees_it(api: Api) -> None:
+    answer = api.create_session(documents=[document("scripted.pdf", scripted_pdf())])
+    sid = answer["SigningSessionId"]
+    doc_id = answer["Sessions"][0]["Documents"][0]["DocumentId"]
+    assert the_document(api, sid)["ProcessingStatus"] == "Pending"
+    assert api.drain() >= 1
+    assert the_document(api, sid)["ProcessingStatus"] == "Ready"
+    served = file_of(api, sid, doc_id)
+    with pikepdf.open(io.BytesIO(served)) as pdf:
+        assert "/OpenAction" not in pdf.Root
+        assert len(pdf.attachments) == 0
+    assert "Purchase agreement" in texts(served)[0]
+
+
+def test_a_plain_pdf_without_active_content_is_ready_at_once(api: Api) -> None:
+    answer = api.create_session()
+    assert answer["Sessions"][0]["Documents"][0]["ProcessingStatus"] == "Ready"

@@ -10,7 +10,7 @@ from pikepdf import Array, Dictionary, Name, String
 from reportlab.pdfgen import canvas
 
 from esign.domain.ports import FileRefused
-from esign.pdf.sanitize import sanitize_pdf
+from esign.pdf.sanitize import has_active_content, sanitize_pdf
 from tests.pdf.office_samples import pdf_texts
 
 PAYLOAD = b"MZ-embedded-payload-6b1f"
@@ -181,3 +181,27 @@ def test_encrypted_pdf_is_refused(user_password: str) -> None:
 def test_not_a_usable_pdf(data: bytes, reason: str) -> None:
     with pytest.raises(FileRefused, match=reason):
         sanitize_pdf(data)
+
+
+def _active(data: bytes) -> bool:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return has_active_content(pdf)
+
+
+def _with_link(action: Dictionary) -> bytes:
+    with pikepdf.open(io.BytesIO(_plain_pdf(1))) as pdf:
+        link = Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array([0, 0, 10, 10]), A=action)
+        pdf.pages[0].obj.Annots = Array([pdf.make_indirect(link)])
+        return _saved(pdf)
+
+
+def test_active_content_is_detected_where_sanitizing_would_remove_something() -> None:
+    assert _active(_hostile_pdf())
+    assert _active(sanitize_pdf(_hostile_pdf())) is False
+    assert _active(_plain_pdf()) is False
+    web = Dictionary(S=Name.URI, URI=String("https://example.com"))
+    assert _active(_with_link(web)) is False  # an ordinary hyperlink is kept as it is
+    launch = Dictionary(S=Name.Launch, F=String("calc.exe"))
+    assert _active(_with_link(launch))
+    script = Dictionary(S=Name.URI, URI=String("javascript:alert(1)"))
+    assert _active(_with_link(script))

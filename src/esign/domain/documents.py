@@ -22,8 +22,14 @@ MIN_SIDE = 1.0  # points: an adjustment may shrink a field, never make it vanish
 
 
 def needs_processing(doc: Document) -> bool:
-    """Conversion, anchor tags and merge values all happen in the background."""
-    return doc.content_type != PDF or doc.has_anchor_tags or bool(doc.merge_fields)
+    """Conversion, active-content stripping, anchor tags and merge values all happen in the
+    background; a plain PDF is kept as uploaded."""
+    return (
+        doc.content_type != PDF
+        or doc.has_anchor_tags
+        or doc.active_content
+        or bool(doc.merge_fields)
+    )
 
 
 def merge_values(signers: Iterable[Signer]) -> dict[str, str]:

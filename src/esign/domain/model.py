@@ -191,6 +191,7 @@ class Document:
     form_id: str = ""
     form_tag: str = ""
     has_anchor_tags: bool = False
+    active_content: bool = False  # the upload carries scripts or files the pipeline strips
     adjustment_category: str = ""
     processing_status: ProcessingStatus = ProcessingStatus.PENDING
     processing_errors: list[str] = field(default_factory=list)

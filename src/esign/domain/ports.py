@@ -36,6 +36,7 @@ class PdfFacts:
     first_page_width: float
     first_page_height: float
     page_sizes: tuple[PageSize, ...] = ()  # every page as displayed
+    active_content: bool = False  # scripts, launch actions, embedded files: to be stripped
 
 
 class FileRefused(Exception):

@@ -10,6 +10,7 @@ import pikepdf
 
 from esign.domain.ports import FileRefused, PdfFacts
 from esign.pdf.geometry import page_sizes
+from esign.pdf.sanitize import has_active_content
 
 
 class PikePdfInspector:
@@ -31,13 +32,14 @@ class PikePdfInspector:
                 if count > self._max_pages:
                     raise FileRefused(f"the PDF has {count} pages; the limit is {self._max_pages}")
                 sizes = page_sizes(pdf)
+                active = has_active_content(pdf)
         except pikepdf.PasswordError:
             raise FileRefused("the PDF is encrypted") from None
         except pikepdf.PdfError as exc:
             raise FileRefused(f"the PDF is damaged ({_short(exc)})") from None
         except (TypeError, ValueError, KeyError, AttributeError):  # a page box that is no box
             raise FileRefused("the PDF is damaged (a page has no usable size)") from None
-        return PdfFacts(count, sizes[0].width, sizes[0].height, sizes)
+        return PdfFacts(count, sizes[0].width, sizes[0].height, sizes, active)
 
 
 def _short(exc: Exception) -> str:

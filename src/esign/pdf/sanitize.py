@@ -54,6 +54,66 @@ def sanitize_pdf(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def has_active_content(pdf: pikepdf.Pdf) -> bool:
+    """Whether sanitize_pdf would have anything to remove: a cheap look at the places active
+    content hides. It may say yes for harmless content (a chained action), never no for
+    harmful content, so a PDF it clears can be kept as uploaded."""
+    root = pdf.Root
+    if "/AA" in root or _unsafe_opening(root.get("/OpenAction")):
+        return True
+    names = root.get("/Names")
+    if isinstance(names, pikepdf.Dictionary) and (
+        "/JavaScript" in names or "/EmbeddedFiles" in names
+    ):
+        return True
+    form = root.get("/AcroForm")
+    if isinstance(form, pikepdf.Dictionary) and (
+        "/XFA" in form or _any_action(form.get("/Fields"), ("/Kids",))
+    ):
+        return True
+    outlines = root.get("/Outlines")
+    if isinstance(outlines, pikepdf.Dictionary) and _any_action(
+        outlines.get("/First"), ("/Next", "/First")
+    ):
+        return True
+    for page in pdf.pages:
+        if "/AA" in page.obj:
+            return True
+        annots = page.obj.get("/Annots")
+        if isinstance(annots, pikepdf.Array):
+            for annot in annots:
+                if isinstance(annot, pikepdf.Dictionary) and (
+                    str(annot.get("/Subtype")) in _ACTIVE_ANNOTATIONS or _has_unsafe_action(annot)
+                ):
+                    return True
+    return False
+
+
+def _unsafe_opening(opening: object) -> bool:
+    if not isinstance(opening, pikepdf.Dictionary):
+        return False  # absent, or an explicit destination (an array) that only scrolls
+    return str(opening.get("/S")) != "/GoTo" or "/Next" in opening
+
+
+def _any_action(start: object, links: tuple[str, ...]) -> bool:
+    return any(_has_unsafe_action(item) for item in _walk(start, links))
+
+
+def _has_unsafe_action(holder: pikepdf.Dictionary) -> bool:
+    if "/AA" in holder:
+        return True
+    action = holder.get("/A")
+    if action is None:
+        return False
+    if not isinstance(action, pikepdf.Dictionary) or "/Next" in action:
+        return True
+    kind = str(action.get("/S"))
+    if kind not in _SAFE_ACTIONS:
+        return True
+    uri = str(action.get("/URI", "")).strip().lower()
+    return kind == "/URI" and not uri.startswith(_SAFE_URI_SCHEMES)
+
+
 def _open_pdf(data: bytes) -> pikepdf.Pdf:
     if not data:
         raise FileRefused("the file is empty")

@@ -133,6 +133,7 @@ def _document(
     if content_type == PDF:
         facts = deps.pdf.inspect(data)
         doc.set_pages(list(facts.page_sizes))
+        doc.active_content = facts.active_content
     # Conversion, anchor tags and merge values wait, Pending, for the processing job.
     doc.processing_status = (
         ProcessingStatus.PENDING if needs_processing(doc) else ProcessingStatus.READY

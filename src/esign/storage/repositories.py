@@ -20,6 +20,16 @@ from esign.domain.model import (
 from esign.storage import tables as t
 from esign.storage.serialize import from_json, to_json
 
+# Built once: these run on every authenticated request.
+_CLIENT_BY_ID = select(t.clients).where(t.clients.c.id == bindparam("cid"))
+_KEY_BY_ID = select(t.api_keys).where(t.api_keys.c.id == bindparam("kid"))
+_USER_BY_ID = select(t.users).where(
+    t.users.c.client_id == bindparam("cid"), t.users.c.id == bindparam("value")
+)
+_USER_BY_NAME = select(t.users).where(
+    t.users.c.client_id == bindparam("cid"), t.users.c.username == bindparam("value")
+)
+
 
 class ClientRepo:
     def __init__(self, conn: Connection) -> None:
@@ -36,8 +46,7 @@ class ClientRepo:
         )
 
     def get(self, client_id: str) -> Client | None:
-        query = select(t.clients).where(t.clients.c.id == client_id)
-        row = self._c.execute(query).mappings().first()
+        row = self._c.execute(_CLIENT_BY_ID, {"cid": client_id}).mappings().first()
         return _client(row) if row else None
 
     def update(self, client: Client) -> None:
@@ -62,16 +71,6 @@ def _client(row: RowMapping) -> Client:
         created_at=row["created_at"],
         settings=from_json(ClientSettings, row["settings"]),
     )
-
-
-# Built once: these run on every authenticated request.
-_KEY_BY_ID = select(t.api_keys).where(t.api_keys.c.id == bindparam("kid"))
-_USER_BY_ID = select(t.users).where(
-    t.users.c.client_id == bindparam("cid"), t.users.c.id == bindparam("value")
-)
-_USER_BY_NAME = select(t.users).where(
-    t.users.c.client_id == bindparam("cid"), t.users.c.username == bindparam("value")
-)
 
 
 class ApiKeyRepo:
