@@ -77,24 +77,14 @@ def parser() -> argparse.ArgumentParser:
     client_cmd = sub.add_parser("clients", help="manage clients").add_subparsers(
         dest="action", required=True
     )
-    create = client_cmd.add_parser("create", help="create a client, its admin and API key")
-    _common(create)
+    create = _action(client_cmd, "create", "create a client, its admin and API key", client=False)
     create.add_argument("--name", required=True)
     create.add_argument("--admin-email", required=True)
-    create.add_argument("--json", action="store_true", help="print one JSON object")
-    rotate = client_cmd.add_parser("rotate-key", help="revoke the client's keys, issue one")
-    _common(rotate)
-    rotate.add_argument("--client-id", required=True)
-    rotate.add_argument("--json", action="store_true")
-    hook = client_cmd.add_parser("set-webhook", help="set the client's webhook URL")
-    _common(hook)
-    hook.add_argument("--client-id", required=True)
+    _action(client_cmd, "rotate-key", "revoke the client's keys, issue one")
+    hook = _action(client_cmd, "set-webhook", "set the client's webhook URL")
     hook.add_argument("--url", required=True, help="empty to remove the webhook")
     hook.add_argument("--secret", help="signing secret (default: keep or generate)")
-    hook.add_argument("--json", action="store_true")
-    conf = client_cmd.add_parser("configure", help="change a client's settings")
-    _common(conf)
-    conf.add_argument("--client-id", required=True)
+    conf = _action(client_cmd, "configure", "change a client's settings")
     conf.add_argument("--token-lifetime-minutes", type=int)
     conf.add_argument("--purge-wait-hours", type=int)
     conf.add_argument("--roles", help="comma-separated predefined signer roles")
@@ -104,30 +94,21 @@ def parser() -> argparse.ArgumentParser:
     conf.add_argument(
         "--anchor-space-char", help="the character that stands for a space in dropdown items"
     )
-    conf.add_argument("--json", action="store_true")
-    _common(client_cmd.add_parser("list", help="list clients"))
-    adjust = client_cmd.add_parser(
-        "set-adjustment", help="set one tag type's offset in an anchor adjustment category"
+    _action(client_cmd, "list", "list clients", client=False, json=False)
+    adjust = _action(
+        client_cmd, "set-adjustment", "set one tag type's offset in an anchor adjustment category"
     )
-    _common(adjust)
-    adjust.add_argument("--client-id", required=True)
     adjust.add_argument("--category", required=True)
     adjust.add_argument("--type", required=True, help="sig, ini, dt, d, t, txt, chk, rdo or ddl")
     for axis in ("x", "y", "width", "height"):
         adjust.add_argument(f"--{axis}", type=float, default=0.0, help="points (default 0)")
-    adjust.add_argument("--json", action="store_true")
-    shown = client_cmd.add_parser("adjustments", help="show the anchor adjustment categories")
-    _common(shown)
-    shown.add_argument("--client-id", required=True)
-    shown.add_argument("--json", action="store_true")
+    _action(client_cmd, "adjustments", "show the anchor adjustment categories")
     _template_parsers(sub)
 
     user_cmd = sub.add_parser("users", help="manage users").add_subparsers(
         dest="action", required=True
     )
-    add = user_cmd.add_parser("create", help="add a user to a client")
-    _common(add)
-    add.add_argument("--client-id", required=True)
+    add = _action(user_cmd, "create", "add a user to a client")
     add.add_argument("--username", required=True)
     add.add_argument("--first-name", default="")
     add.add_argument("--last-name", default="")
@@ -135,7 +116,6 @@ def parser() -> argparse.ArgumentParser:
         "--password", default=os.environ.get("ESIGN_USER_PASSWORD"), help="(or ESIGN_USER_PASSWORD)"
     )
     add.add_argument("--admin", action="store_true")
-    add.add_argument("--json", action="store_true")
 
     audit = sub.add_parser("audit", help="audit trail tools").add_subparsers(
         dest="action", required=True
@@ -146,27 +126,32 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _action(
+    parent: Any, name: str, help: str, *, client: bool = True, json: bool = True
+) -> argparse.ArgumentParser:
+    """An admin sub-command: the common options, and usually --client-id and --json."""
+    parser: argparse.ArgumentParser = parent.add_parser(name, help=help)
+    _common(parser)
+    if client:
+        parser.add_argument("--client-id", required=True)
+    if json:
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
 def _template_parsers(sub: Any) -> None:
     cmd = sub.add_parser("templates", help="manage a client's templates").add_subparsers(
         dest="action", required=True
     )
-    create = cmd.add_parser("create", help="create (or replace) a template from a PDF")
-    _common(create)
-    create.add_argument("--client-id", required=True)
+    create = _action(cmd, "create", "create (or replace) a template from a PDF")
     create.add_argument("--name", required=True)
     create.add_argument("--file", required=True, help="the template's PDF")
     create.add_argument("--form-id", default="", help="the FormId (default: a new UUID)")
     create.add_argument(
         "--fields", help='JSON file: {"Fields": [...], "MergeFields": [...]} as in the API'
     )
-    create.add_argument("--json", action="store_true")
-    listed = cmd.add_parser("list", help="list the client's templates")
-    _common(listed)
-    listed.add_argument("--client-id", required=True)
-    listed.add_argument("--json", action="store_true")
-    delete = cmd.add_parser("delete", help="delete a template (sessions keep their copies)")
-    _common(delete)
-    delete.add_argument("--client-id", required=True)
+    _action(cmd, "list", "list the client's templates")
+    delete = _action(cmd, "delete", "delete a template (sessions keep their copies)", json=False)
     delete.add_argument("--form-id", required=True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Iterable
@@ -124,7 +123,7 @@ def _document(
         content_type=content_type,
         blob_key=None,
         size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256="",  # set below: the blob store's key is the content's sha256
         form_id=item.form_id,
         form_tag=item.form_tag,
         has_anchor_tags=item.has_anchor_tags,
@@ -138,7 +137,7 @@ def _document(
     doc.processing_status = (
         ProcessingStatus.PENDING if needs_processing(doc) else ProcessingStatus.READY
     )
-    doc.blob_key = doc.original_blob_key = deps.blobs.put(data)
+    doc.blob_key = doc.original_blob_key = doc.sha256 = deps.blobs.put(data)
     return doc
 
 
