@@ -103,6 +103,8 @@ def parser() -> argparse.ArgumentParser:
     for axis in ("x", "y", "width", "height"):
         adjust.add_argument(f"--{axis}", type=float, default=0.0, help="points (default 0)")
     _action(client_cmd, "adjustments", "show the anchor adjustment categories")
+    drop = _action(client_cmd, "delete-adjustment", "delete an anchor adjustment category")
+    drop.add_argument("--category", required=True)
     _template_parsers(sub)
 
     user_cmd = sub.add_parser("users", help="manage users").add_subparsers(
@@ -145,7 +147,9 @@ def _template_parsers(sub: Any) -> None:
     )
     create = _action(cmd, "create", "create (or replace) a template from a PDF")
     create.add_argument("--name", required=True)
-    create.add_argument("--file", required=True, help="the template's PDF")
+    create.add_argument(
+        "--file", required=True, help="the template's document: PDF, Word, RTF, ODT, text or image"
+    )
     create.add_argument("--form-id", default="", help="the FormId (default: a new UUID)")
     create.add_argument(
         "--fields", help='JSON file: {"Fields": [...], "MergeFields": [...]} as in the API'
@@ -208,7 +212,7 @@ def cmd_clients(args: argparse.Namespace, rt: Runtime) -> int:
             {"ClientId": c.id, **settings},
             "\n".join(f"{k}: {v}" for k, v in settings.items()),
         )
-    elif args.action in ("set-adjustment", "adjustments"):
+    elif args.action in ("set-adjustment", "adjustments", "delete-adjustment"):
         return _adjustments(args, rt)
     else:
         for c in clients.list_clients(deps):
@@ -221,6 +225,8 @@ def _adjustments(args: argparse.Namespace, rt: Runtime) -> int:
     if args.action == "set-adjustment":
         offset = AnchorOffset(args.x, args.y, args.width, args.height)
         adjustments.set_offset(rt.deps, args.client_id, args.category, args.type, offset)
+    elif args.action == "delete-adjustment":
+        adjustments.delete_category(rt.deps, args.client_id, args.category)
     found = adjustments.categories(rt.deps, args.client_id)
     data = {name: encode.adjustments(offsets) for name, offsets in found.items()}
     lines = [

@@ -54,6 +54,16 @@ def test_keys_tag_types_and_names_ignore_case(api: Api) -> None:
     assert api.get(A)["Categories"] == ["LEGAL"]
 
 
+def test_delete_removes_the_category_under_any_spelling(api: Api) -> None:
+    put(api, "Forms", OFFSETS)
+    put(api, "Legal", OFFSETS)
+    assert api.delete(f"{A}/FORMS")["Message"] == "Success"
+    assert_not_found(api.get(f"{A}/Forms"))
+    assert api.get(A)["Categories"] == ["Legal"]
+    assert_not_found(api.delete(f"{A}/Forms"))
+    assert api.get(A)["Categories"] == ["Legal"]
+
+
 def test_unknown_tag_type_is_an_error_naming_it(api: Api) -> None:
     answer = put(api, "Bad", {"sig": {"X": 1}, "sgn": {"X": 1}})
     assert_error(answer, "Adjustments.sgn", "not a tag type", "sig, ini", code="invalid_request")
@@ -174,6 +184,10 @@ def test_cli_sets_and_shows_adjustments(
         monkeypatch, capsys, runtime, "clients", "adjustments", "--client-id", api.client_id
     )
     assert code == 0 and "Forms  sig: X 0  Y -5  Width 10  Height 0" in out
+    drop = ("clients", "delete-adjustment", "--client-id", api.client_id, "--category", "FORMS")
+    assert cli_json(monkeypatch, capsys, runtime, *drop)["Categories"] == {}
+    code, _, err = run_cli(monkeypatch, capsys, runtime, *drop)
+    assert code == 2 and "'FORMS' was not found" in err
 
 
 def test_cli_refuses_unknown_tag_type_and_client(

@@ -4,10 +4,12 @@ sessions that copy a template through Document.FormId."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
 
 from esign.app import Runtime
@@ -15,6 +17,7 @@ from tests.api.cli import cli_json, run_cli
 from tests.api.session_helpers import (
     assert_error,
     assert_not_found,
+    b64,
     blank_pdf,
     blob_path,
     completed,
@@ -23,6 +26,8 @@ from tests.api.session_helpers import (
     update,
 )
 from tests.conftest import Api, FakeClock, signer, tiny_pdf
+from tests.integration.test_processing import scripted_pdf, texts
+from tests.pdf.office_samples import sample_docx
 
 T = "/rest/v1/templates"
 S = "/rest/v1/sessions"
@@ -139,10 +144,10 @@ def test_keys_ignore_case(api: Api) -> None:
     [
         ({"Name": " "}, ("template.Name", "required")),
         ({"FormId": "a/b"}, ("template.FormId", "letters, digits")),
-        ({"Document": {"FileName": "x.docx", "FileBytes": "UEsDBA=="}}, ("FileName", ".pdf")),
+        ({"Document": {"FileName": "x.exe", "FileBytes": "TVo="}}, ("FileBytes", "'.exe'")),
         ({"Document": {"FileName": "x.pdf"}}, ("FileBytes", "required")),
         ({"Document": {"FileName": "x.pdf", "FileBytes": "iVBORw0KGgo="}},
-         ("FileBytes", "not a PDF")),
+         ("FileBytes", "not a .pdf file")),
         ({"Fields": [{**FIELDS[0], "PageNumber": 3}]}, ("Fields[0].PageNumber", "between 1 and 2")),
         ({"Fields": [{**FIELDS[0], "X": 500}]}, ("Fields[0].X", "on the page")),
         ({"Fields": [{**FIELDS[0], "Y": -1}]}, ("Fields[0].Y", "on the page")),
@@ -199,6 +204,39 @@ def test_post_with_an_existing_form_id_replaces_it(api: Api) -> None:
     assert (second["Name"], second["PageCount"], second["Fields"]) == ("Listing v2", 1, [])
     assert second["CreatedOn"] == first["CreatedOn"]
     assert api.get(T)["TotalCount"] == 1
+
+
+def _template_document(file_name: str, data: bytes) -> dict[str, Any]:
+    body = template_body(Fields=[FIELDS[0]], MergeFields=[])
+    body["template"]["Document"] = {"FileName": file_name, "FileBytes": b64(data)}
+    return body
+
+
+def test_active_content_is_stripped_before_the_template_is_kept(api: Api, runtime: Runtime) -> None:
+    t = api.post(T, _template_document("scripted.pdf", scripted_pdf()))["Templates"][0]
+    assert t["PageCount"] == 1
+    kept = blob_path(runtime, _template_blob(runtime, api, "LISTING-1")).read_bytes()
+    with pikepdf.open(io.BytesIO(kept)) as pdf:
+        assert "/OpenAction" not in pdf.Root and len(pdf.attachments) == 0
+    answer = api.create_session(documents=[from_template("LISTING-1")])
+    assert answer["Sessions"][0]["Documents"][0]["ProcessingStatus"] == "Ready"
+
+
+def test_a_word_template_is_kept_as_its_pdf(api: Api, runtime: Runtime) -> None:
+    t = api.post(T, _template_document("Listing.docx", sample_docx(pages=2)))["Templates"][0]
+    assert (t["FileName"], t["PageCount"]) == ("Listing.docx", 2)
+    kept = blob_path(runtime, _template_blob(runtime, api, "LISTING-1")).read_bytes()
+    assert kept.startswith(b"%PDF-")
+    assert "Purchase agreement page 2" in texts(kept)[1]
+    answer = api.create_session(documents=[from_template("LISTING-1")])
+    doc = answer["Sessions"][0]["Documents"][0]
+    assert (doc["PageCount"], doc["ProcessingStatus"], len(doc["Fields"])) == (2, "Ready", 1)
+
+
+def test_a_word_template_that_cannot_be_read_is_refused(api: Api) -> None:
+    answer = api.post(T, _template_document("Listing.docx", sample_docx()[:300]))
+    assert_error(answer, "template.Document.FileBytes", "not usable")
+    assert api.get(T)["TotalCount"] == 0
 
 
 # --- sessions copy templates -----------------------------------------------------------------

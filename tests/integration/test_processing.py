@@ -284,20 +284,68 @@ def test_template_merge_values_are_stamped(api: Api) -> None:
     assert TAG in first  # HasAnchorTags was not set: the text stays as it is
 
 
-def test_signers_added_later_do_not_restamp_a_prepared_document(api: Api) -> None:
+def _merge_template(api: Api) -> None:
     merge = [{"Key": "Buyer", "DefaultValue": "-", "PageNumber": 1, "X": 72, "Y": 72,
               "Width": 250, "Height": 20}]  # fmt: skip
+    fields = [{"Type": "ini", "Role": "Seller 1", "PageNumber": 1, "X": 300, "Y": 600,
+               "Width": 40, "Height": 20}]  # fmt: skip
     body = {"template": {"FormId": "M2", "Name": "M2", "Document": document("m.pdf", anchor_pdf()),
-                         "MergeFields": merge}}  # fmt: skip
-    api.post("/rest/v1/templates", body)
+                         "MergeFields": merge, "Fields": fields}}  # fmt: skip
+    assert api.post("/rest/v1/templates", body)["Message"] == "Success"
+
+
+def test_signers_added_to_a_draft_restamp_its_prepared_document(api: Api) -> None:
+    _merge_template(api)
+    sid = api.create_session(
+        documents=[{"FormId": "M2", "HasAnchorTags": True}], signers=[signer("Seller 1")]
+    )["SigningSessionId"]
+    api.drain()
+    before = the_document(api, sid)
+    assert "Late" not in texts(file_of(api, sid, before["DocumentId"]))[0]
+    kinds = sorted(f["Type"] for f in before["Fields"])
+    update(api, sid, Signers=[signer("Buyer 1", MergeFieldMapping={"Buyer": "Late"})])
+    assert the_document(api, sid)["ProcessingStatus"] == "Pending"
+    assert api.drain() == 1
+    after = the_document(api, sid)
+    assert after["ProcessingStatus"] == "Ready"
+    assert "Late" in texts(file_of(api, sid, after["DocumentId"]))[0]
+    assert sorted(f["Type"] for f in after["Fields"]) == kinds  # tag fields remade, not doubled
+    template_field = [f for f in before["Fields"] if (f["Type"], f["X"]) == ("ini", 300)]
+    assert len(template_field) == 1
+    assert [f for f in after["Fields"] if (f["Type"], f["X"]) == ("ini", 300)] == template_field
+    actions = [e["Action"] for e in api.get(f"{S}/{sid}/actionlogs")["ActionLogs"]]
+    assert "document.to_prepare_again" in actions
+    # Values that change nothing prepare nothing.
+    update(api, sid, Signers=[signer("Buyer 2", email="b2@example.com")])
+    assert api.drain() == 0
+
+
+def test_once_sent_documents_keep_their_merge_values(api: Api) -> None:
+    _merge_template(api)
     sid = api.create_session(documents=[{"FormId": "M2"}], signers=[signer("Seller 1")])[
         "SigningSessionId"
     ]
     api.drain()
+    assert start(api, sid)["Message"] == "Success"
     update(api, sid, Signers=[signer("Buyer 1", MergeFieldMapping={"Buyer": "Late"})])
     assert api.drain() == 0
     doc = the_document(api, sid)
     assert "Late" not in texts(file_of(api, sid, doc["DocumentId"]))[0]
+
+
+def test_a_preparation_with_stale_merge_values_is_not_kept(api: Api, runtime: Runtime) -> None:
+    _merge_template(api)
+    sid = api.create_session(documents=[{"FormId": "M2"}], signers=[signer("Seller 1")])[
+        "SigningSessionId"
+    ]
+    doc_id = the_document(api, sid)["DocumentId"]
+    stale = document_service._work(runtime.deps, api.client_id, sid, doc_id)  # read, then...
+    update(api, sid, Signers=[signer("Buyer 1", MergeFieldMapping={"Buyer": "Late"})])
+    assert stale is not None
+    prepared = runtime.deps.processor.prepare(stale.request)
+    assert not document_service._store(runtime.deps, stale, prepared, "stale-key")
+    api.drain()
+    assert "Late" in texts(file_of(api, sid, doc_id))[0]
 
 
 # --- other files -----------------------------------------------------------------------------

@@ -410,6 +410,11 @@ def get_adjustments(ctx: Ctx) -> dict[str, Any]:
     )
 
 
+def delete_adjustments(ctx: Ctx) -> dict[str, Any]:
+    adjustments.delete_category(ctx.deps, ctx.who.client_id, ctx.params["category"])
+    return encode.success("True")
+
+
 def list_adjustments(ctx: Ctx) -> dict[str, Any]:
     names = list(adjustments.categories(ctx.deps, ctx.who.client_id))
     return encode.success(str(len(names)), Categories=names, TotalCount=len(names))
@@ -581,6 +586,12 @@ ROUTES: list[Route] = [
         put_adjustments,
         "PutAnchorAdjustmentCategory",
         body=wire.ADJUSTMENT_BODY,
+    ),
+    Route(
+        "DELETE",
+        V1 + "/anchoradjustments/{category}",
+        delete_adjustments,
+        "DeleteAnchorAdjustmentCategory",
     ),
     Route("GET", V1 + "/signers/{signerId}/token", signer_token, "GetSignerInviteToken"),
     Route(

@@ -34,6 +34,7 @@ class AuditKind(StrEnum):
     DOCUMENT_REFUSED = "document.refused"
     DOCUMENT_PROCESSED = "document.processed"
     DOCUMENT_FAILED = "document.failed"
+    DOCUMENT_TO_PREPARE_AGAIN = "document.to_prepare_again"
     SIGNER_ADDED = "signer.added"
     SIGNER_REFUSED = "signer.refused"
     SIGNER_UPDATED = "signer.updated"

@@ -3,8 +3,10 @@ merge fields, and how a field found by an anchor tag becomes a field of the sess
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 
+from esign.domain.enums import ProcessingStatus
 from esign.domain.model import (
     AnchorOffset,
     Document,
@@ -17,6 +19,7 @@ from esign.domain.model import (
 from esign.domain.ports import FoundField, MergeStamp
 
 PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TAG_TYPES = ("sig", "ini", "dt", "d", "t", "txt", "chk", "rdo", "ddl")
 MIN_SIDE = 1.0  # points: an adjustment may shrink a field, never make it vanish
 
@@ -30,6 +33,30 @@ def needs_processing(doc: Document) -> bool:
         or doc.active_content
         or bool(doc.merge_fields)
     )
+
+
+def uses_merge_values(doc: Document) -> bool:
+    """Whether the signers' MergeFieldMapping shapes the prepared PDF: template merge fields
+    are stamped, and a Word file's MERGEFIELDs and {{Key}} placeholders are filled."""
+    return bool(doc.merge_fields) or doc.content_type == DOCX
+
+
+def merge_digest(values: Mapping[str, str]) -> str:
+    """A short fingerprint of the merge values, to tell a preparation made with stale ones."""
+    items = sorted((k.casefold(), v) for k, v in values.items())
+    return hashlib.sha256(repr(items).encode()).hexdigest()[:16]
+
+
+def prepare_again(doc: Document) -> str | None:
+    """Send a prepared document back to be prepared from its original bytes (the merge values
+    changed). Fields its anchor tags made go, to be made anew; template fields stay. Returns
+    the prepared PDF's key, which the document no longer holds."""
+    dropped = doc.blob_key if doc.blob_key != doc.original_blob_key else None
+    doc.blob_key = doc.original_blob_key
+    doc.fields = [f for f in doc.fields if not f.from_tag]
+    doc.processing_errors = []
+    doc.processing_status = ProcessingStatus.PENDING
+    return dropped
 
 
 def merge_values(signers: Iterable[Signer]) -> dict[str, str]:
@@ -90,6 +117,7 @@ def field_from_tag(
         height=height,
         font_size=found.font_size,
         items=list(found.items),
+        from_tag=True,
     )
 
 

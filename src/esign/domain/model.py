@@ -144,6 +144,7 @@ class Field:
     font_size: float | None = None
     items: list[str] = field(default_factory=list)
     value: str | None = None
+    from_tag: bool = False  # an anchor tag made it: preparing the document again remakes it
 
 
 @dataclass(slots=True)

@@ -61,6 +61,23 @@ def set_offset(
     return stored, updated
 
 
+def delete_category(deps: Deps, client_id: str, name: str) -> str:
+    """Remove a category (any case). Documents already processed keep their fields; a document
+    that names it later is refused as naming an unknown category."""
+    with deps.uow() as uow:
+        client = _client(uow, client_id)
+        found = client.settings.adjustment_category(name)
+        if found is None:
+            raise AdjustmentCategoryNotFound(category=name.strip())
+        stored = found[0]
+        client.settings.adjustment_categories = {
+            k: v for k, v in client.settings.adjustment_categories.items() if k != stored
+        }
+        uow.clients.update(client)
+        uow.commit()
+    return stored
+
+
 def _client(uow: UnitOfWork, client_id: str) -> Client:
     client = uow.clients.get(client_id.strip())
     if client is None:

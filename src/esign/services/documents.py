@@ -104,8 +104,8 @@ def _store(deps: Deps, work: _Work, prepared: PreparedDocument, pdf_key: str) ->
         doc = session.document(work.document_id) if session else None
         if session is None or client is None or doc is None or not _pending(doc):
             return False
-        if doc.original_blob_key != work.original_key:
-            return False
+        if doc.original_blob_key != work.original_key or _stale(session, doc, work):
+            return False  # a newer job, queued with the change, prepares it
         _apply(session, doc, prepared, pdf_key, client.settings)
         events.audit(
             deps,
@@ -121,6 +121,14 @@ def _store(deps: Deps, work: _Work, prepared: PreparedDocument, pdf_key: str) ->
         uow.sessions.save(session)
         uow.commit()
     return True
+
+
+def _stale(session: SigningSession, doc: Document, work: _Work) -> bool:
+    """Whether the merge values changed while the document was being prepared."""
+    if not rules.uses_merge_values(doc):
+        return False
+    now = rules.merge_digest(rules.merge_values(session.signers))
+    return now != rules.merge_digest(work.request.merge_values)
 
 
 def _apply(

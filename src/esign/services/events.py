@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from esign.domain import documents as rules
 from esign.domain.audit import Actor, AuditEvent, AuditKind
 from esign.domain.enums import SessionStatus, SignerStatus
 from esign.domain.jobs import Job, WebhookDelivery
@@ -48,12 +49,15 @@ def add_job(
 
 def process_later(deps: Deps, uow: UnitOfWork, session: SigningSession, doc: Document) -> None:
     """Have the document prepared in the background (conversion, anchor tags, merge values).
-    One job per document and content: recording it twice records it once."""
+    One job per document, content and merge values: recording it twice records it once."""
+    key = f"{PROCESS_JOB}:{doc.id}:{doc.sha256}"
+    if rules.uses_merge_values(doc):
+        key += ":" + rules.merge_digest(rules.merge_values(session.signers))
     add_job(
         uow,
         PROCESS_JOB,
         {"client_id": session.client_id, "session_id": session.id, "document_id": doc.id},
-        f"{PROCESS_JOB}:{doc.id}:{doc.sha256}",
+        key,
         deps.clock.now(),
     )
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from esign.domain.documents import PDF, needs_processing, unassigned_removed
+from esign.domain.documents import DOCX, PDF, needs_processing, unassigned_removed
 from esign.domain.enums import ProcessingStatus, SignerStatus
 from esign.domain.model import (
     ClientSettings,
@@ -29,7 +29,7 @@ _ZIP = (b"PK\x03\x04",)
 _OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
 KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".pdf": _PDF,
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _ZIP),
+    ".docx": (DOCX, _ZIP),
     ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
     ".odt": ("application/vnd.oasis.opendocument.text", _ZIP),
     ".doc": ("application/msword", _OLE),
@@ -48,7 +48,8 @@ def refused(file_name: str, reason: str) -> Problem:
     return Problem("file_not_uploaded", {"file_name": file_name, "reason": reason})
 
 
-def _kind(file_name: str, data: bytes) -> str:
+def content_kind(file_name: str, data: bytes) -> str:
+    """The content type a file's name promises, if its bytes keep the promise."""
     dot = file_name.rfind(".")
     ext = file_name[dot:].lower() if dot >= 0 else ""
     if ext not in KINDS:
@@ -91,7 +92,7 @@ def accept_documents(
                 raise FileRefused("the file is empty")
             _check_size(deps.limits, total + len(data))
             _check_category(item, settings)
-            content_type = _kind(name, data)
+            content_type = content_kind(name, data)
             doc = _document(deps, item, name, content_type, data)
         except FileRefused as exc:
             problems.append(refused(name, exc.reason))

@@ -6,6 +6,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from esign.domain import documents as rules
 from esign.domain import lifecycle
 from esign.domain.audit import Actor, AuditKind
 from esign.domain.enums import ProcessingStatus, SessionStatus, SignerStatus, UserStatus
@@ -28,7 +29,7 @@ from esign.domain.model import (
     User,
 )
 from esign.domain.ports import UnitOfWork
-from esign.services import events, intake
+from esign.services import blob_gc, events, intake
 from esign.services.commands import (
     CopyOptions,
     DocumentInput,
@@ -250,14 +251,50 @@ def update_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
         documents, copy_problems = _add_documents(
             deps, uow, session, cmd, uploaded, client.settings
         )
+        values_before = rules.merge_values(session.signers)
         signers, signer_problems = intake.accept_signers(deps, session, cmd.signers)
         removed = _remove_unassigned(session, cmd)
         added = _Additions(documents, signers, problems + copy_problems + signer_problems, removed)
         _audit_additions(deps, uow, session, added, actor)
+        dropped = _merge_again(deps, uow, session, values_before, actor)
         invite_turn(deps, uow, client, session, actor)
         uow.sessions.save(session)
         uow.commit()
+    blob_gc.delete_unused(deps, dropped)
     return SessionResult(session, added.problems)
+
+
+def _merge_again(
+    deps: Deps,
+    uow: UnitOfWork,
+    session: SigningSession,
+    values_before: dict[str, str],
+    actor: Actor,
+) -> list[str]:
+    """New signers brought merge values: the Draft's documents that show merge values are
+    prepared again with them (once Sent, documents no longer change). Returns the keys of
+    the prepared PDFs let go."""
+    values = rules.merge_values(session.signers)
+    if session.status is not SessionStatus.DRAFT or values == values_before:
+        return []
+    dropped = []
+    for doc in session.documents:
+        if not rules.uses_merge_values(doc) or not doc.original_blob_key:
+            continue
+        if doc.processing_status is not ProcessingStatus.PENDING:
+            if key := rules.prepare_again(doc):
+                dropped.append(key)
+            events.audit(
+                deps,
+                uow,
+                session,
+                AuditKind.DOCUMENT_TO_PREPARE_AGAIN,
+                f"Document '{doc.file_name}' to be prepared again: merge values changed",
+                actor,
+                document_id=doc.id,
+            )
+        events.process_later(deps, uow, session, doc)
+    return dropped
 
 
 def invite_turn(

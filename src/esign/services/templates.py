@@ -1,5 +1,8 @@
-"""Template use cases (`/rest/v1/templates`, `esign templates`): a client's PDF with fields per
-role and merge fields, which sessions copy through `Document.FormId`."""
+"""Template use cases (`/rest/v1/templates`, `esign templates`): a client's document with fields
+per role and merge fields, which sessions copy through `Document.FormId`.
+
+A template is kept as a clean PDF: Word files and images are converted and active content is
+stripped when it is saved, since its fields are placed on the pages of that PDF."""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ import hashlib
 import re
 from collections.abc import Sequence
 
+from esign.domain.documents import PDF
 from esign.domain.errors import TemplateNotFound, ValidationFailed
 from esign.domain.model import Field, MergeField, PageSize, Template
-from esign.domain.ports import FileRefused
+from esign.domain.ports import FileRefused, PdfFacts, PrepareRequest
 from esign.services import blob_gc
 from esign.services.commands import MergeFieldInput, TemplateFieldInput, TemplateInput
 from esign.services.context import Deps, new_id
+from esign.services.intake import content_kind
 
 FORM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MAX_FIELDS, MAX_MERGE_FIELDS, MAX_ITEMS = 2000, 500, 100
@@ -25,8 +30,9 @@ def save_template(deps: Deps, client_id: str, given: TemplateInput) -> Template:
     that copied the old one keep their copy."""
     form_id = _form_id(given.form_id)
     name = _required(given.name, "template.Name", 200)
-    file_name = _file_name(given.file_name)
-    pages = _pages(deps, given)
+    file_name = _required(given.file_name, "template.Document.FileName", 200)
+    pdf, facts = _clean_pdf(deps, file_name, given.file_bytes)
+    pages = list(facts.page_sizes)
     template = Template(
         id=form_id,
         client_id=client_id,
@@ -35,13 +41,13 @@ def save_template(deps: Deps, client_id: str, given: TemplateInput) -> Template:
         updated_at=deps.clock.now(),
         file_name=file_name,
         blob_key="",
-        size=len(given.file_bytes),
-        sha256=hashlib.sha256(given.file_bytes).hexdigest(),
+        size=len(pdf),
+        sha256=hashlib.sha256(pdf).hexdigest(),
         page_sizes=pages,
         fields=_fields(given.fields, pages),
         merge_fields=_merge_fields(given.merge_fields, pages),
     )
-    template.blob_key = deps.blobs.put(given.file_bytes)
+    template.blob_key = deps.blobs.put(pdf)
     with deps.uow() as uow:
         old = uow.templates.get(client_id, form_id, lock=True)
         if old is not None:
@@ -102,28 +108,24 @@ def _required(value: str, name: str, max_length: int) -> str:
     return text
 
 
-def _file_name(given: str) -> str:
-    name = _required(given, "template.Document.FileName", 200)
-    if not name.lower().endswith(".pdf"):
-        raise ValidationFailed(
-            field="template.Document.FileName",
-            reason="must name a .pdf file (convert Word files to PDF first)",
-        )
-    return name
-
-
-def _pages(deps: Deps, given: TemplateInput) -> list[PageSize]:
+def _clean_pdf(deps: Deps, file_name: str, data: bytes) -> tuple[bytes, PdfFacts]:
+    """The PDF the template keeps, and its facts: converted or stripped when it must be."""
     where = "template.Document.FileBytes"
-    if not given.file_bytes:
+    if not data:
         raise ValidationFailed(field=where, reason="is required")
-    if len(given.file_bytes) > deps.limits.max_session_bytes:
+    if len(data) > deps.limits.max_session_bytes:
         limit_mb = deps.limits.max_session_bytes // (1024 * 1024)
         raise ValidationFailed(field=where, reason=f"is larger than {limit_mb} MB")
     try:
-        facts = deps.pdf.inspect(given.file_bytes)
+        content_type = content_kind(file_name, data)
+        facts = deps.pdf.inspect(data) if content_type == PDF else None
+        if facts is None or facts.active_content:
+            extension = file_name[file_name.rfind(".") :].lower()
+            data = deps.processor.prepare(PrepareRequest(data=data, extension=extension)).pdf
+            facts = deps.pdf.inspect(data)
     except FileRefused as exc:
         raise ValidationFailed(field=where, reason=f"is not usable: {exc.reason}") from None
-    return list(facts.page_sizes)
+    return data, facts
 
 
 def _fields(given: Sequence[TemplateFieldInput], pages: list[PageSize]) -> list[Field]:
