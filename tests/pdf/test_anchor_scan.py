@@ -10,6 +10,7 @@ renders without ink while the words around it still have ink.
 
 from __future__ import annotations
 
+import io
 import math
 import shutil
 import threading
@@ -640,3 +641,32 @@ def test_libreoffice_export_from_a_word_file_with_split_runs(office_pdf: bytes) 
     assert "<" not in out and ">" not in out
     for words in ["Please sign", "below.", "today.", "Tick", "please", "stays reported."]:
         assert words in out
+
+
+# --------------------------------------------------------------------------- scanned pages
+
+
+def test_a_scanned_page_is_left_as_it_is_beside_a_tagged_page() -> None:
+    """A scan holds its tag as pixels: nothing to find or remove there, and no error. The text
+    page after it still gives its field."""
+    from PIL import Image, ImageDraw
+    from reportlab.lib.utils import ImageReader
+
+    scan_image = Image.new("L", (1240, 1754), 255)  # A4 at 150 dpi
+    ImageDraw.Draw(scan_image).text((150, 300), "Sign here <sig_req_Buyer 1_120>", fill=0)
+    pages = iter(["scan", "text"])
+
+    def draw(c: Canvas) -> None:
+        if next(pages) == "scan":
+            c.drawImage(ImageReader(scan_image), 0, 0, width=595.27, height=841.89)
+        else:
+            c.setFont("Helvetica", 12)
+            c.drawString(72, 700, "Seller: <sig_req_Seller 1_120>")
+
+    pdf = canvas_pdf(draw, pages=2)
+    result = scan(pdf)
+    assert [(t.page_index, t.text) for t in result.tags] == [(1, "<sig_req_Seller 1_120>")]
+    assert_field_at(result.tags[0], result.pdf, 72 + width("Seller: ", size=12), 700, 12)
+    with pikepdf.open(io.BytesIO(pdf)) as before, pikepdf.open(io.BytesIO(result.pdf)) as after:
+        assert before.pages[0].Contents.read_bytes() == after.pages[0].Contents.read_bytes()
+    assert dark_pixels(result.pdf, 0, (70, 680, 300, 702)) > 0  # the scan is still there
