@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
@@ -23,7 +25,17 @@ class BlobStore(Protocol):
         """Store bytes; return their key (the sha256 hex digest)."""
         ...
 
+    def put_file(self, source: Path) -> str:
+        """Store a file's content without reading it all into memory; return its key (the
+        sha256 hex digest of what was stored). `source` is left where it is."""
+        ...
+
     def get(self, key: str) -> bytes: ...
+
+    def local_file(self, key: str) -> AbstractContextManager[Path]:
+        """A local file holding the blob, to read (not change) while the context is open;
+        KeyError when there is no such blob."""
+        ...
 
     def delete(self, key: str) -> None: ...
 
