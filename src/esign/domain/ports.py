@@ -81,9 +81,10 @@ class MergeStamp:
 
 @dataclass(frozen=True, slots=True)
 class PrepareRequest:
-    """What the document processor needs: the original bytes and what to do with them."""
+    """What the document processor needs: the original file and what to do with it.
+    `source` is only read (it may be the blob store's own file)."""
 
-    data: bytes
+    source: Path
     extension: str  # ".pdf", ".docx", ".png", ... (lower case, with the dot)
     has_anchor_tags: bool = False
     anchor_open: str = "<"
@@ -112,7 +113,7 @@ class FoundField:
 
 @dataclass(frozen=True, slots=True)
 class PreparedDocument:
-    pdf: bytes
+    pdf: Path  # a file of the processor's, valid while prepare()'s context is open
     page_count: int
     page_sizes: tuple[PageSize, ...]
     fields: tuple[FoundField, ...] = ()
@@ -120,14 +121,16 @@ class PreparedDocument:
 
 
 class DocumentProcessor(Protocol):
-    def prepare(self, request: PrepareRequest) -> PreparedDocument:
-        """Convert, merge, find and remove anchor tags, stamp merge values; the final PDF.
-        Raises FileRefused when the file cannot become a document."""
+    def prepare(self, request: PrepareRequest) -> AbstractContextManager[PreparedDocument]:
+        """Convert, merge, find and remove anchor tags, stamp merge values; the final PDF,
+        as a file that is deleted when the context closes. Works on files, so a large PDF
+        is never held whole in memory. Raises FileRefused (on entering the context) when
+        the file cannot become a document."""
         ...
 
 
 class PageRenderer(Protocol):
-    def render(self, pdf: bytes, page_index: int, width: int) -> bytes:
+    def render(self, pdf: Path, page_index: int, width: int) -> bytes:
         """One page as a PNG `width` pixels wide. Raises FileRefused if it cannot."""
         ...
 
