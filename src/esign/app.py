@@ -66,7 +66,11 @@ def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True
         pdf=PikePdfInspector(max_pages=limits.max_pages),
         webhooks=HttpWebhookTransport(settings.webhook_allow_private, settings.webhook_allow_hosts),
         # LibreOffice starts on the first Word file, one per process, in its own profile.
-        processor=PdfPipeline(OfficeConverter(settings.data_dir / "office"), limits.max_pages),
+        processor=PdfPipeline(
+            OfficeConverter(settings.data_dir / "office"),
+            limits.max_pages,
+            settings.data_dir / "work",
+        ),
         renderer=PdfiumPageRenderer(),
         public_url=settings.public_url,
         limits=limits,

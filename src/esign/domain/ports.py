@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
@@ -23,7 +25,17 @@ class BlobStore(Protocol):
         """Store bytes; return their key (the sha256 hex digest)."""
         ...
 
+    def put_file(self, source: Path) -> str:
+        """Store a file's content without reading it all into memory; return its key (the
+        sha256 hex digest of what was stored). `source` is left where it is."""
+        ...
+
     def get(self, key: str) -> bytes: ...
+
+    def local_file(self, key: str) -> AbstractContextManager[Path]:
+        """A local file holding the blob, to read (not change) while the context is open;
+        KeyError when there is no such blob."""
+        ...
 
     def delete(self, key: str) -> None: ...
 
@@ -69,9 +81,10 @@ class MergeStamp:
 
 @dataclass(frozen=True, slots=True)
 class PrepareRequest:
-    """What the document processor needs: the original bytes and what to do with them."""
+    """What the document processor needs: the original file and what to do with it.
+    `source` is only read (it may be the blob store's own file)."""
 
-    data: bytes
+    source: Path
     extension: str  # ".pdf", ".docx", ".png", ... (lower case, with the dot)
     has_anchor_tags: bool = False
     anchor_open: str = "<"
@@ -100,7 +113,7 @@ class FoundField:
 
 @dataclass(frozen=True, slots=True)
 class PreparedDocument:
-    pdf: bytes
+    pdf: Path  # a file of the processor's, valid while prepare()'s context is open
     page_count: int
     page_sizes: tuple[PageSize, ...]
     fields: tuple[FoundField, ...] = ()
@@ -108,14 +121,16 @@ class PreparedDocument:
 
 
 class DocumentProcessor(Protocol):
-    def prepare(self, request: PrepareRequest) -> PreparedDocument:
-        """Convert, merge, find and remove anchor tags, stamp merge values; the final PDF.
-        Raises FileRefused when the file cannot become a document."""
+    def prepare(self, request: PrepareRequest) -> AbstractContextManager[PreparedDocument]:
+        """Convert, merge, find and remove anchor tags, stamp merge values; the final PDF,
+        as a file that is deleted when the context closes. Works on files, so a large PDF
+        is never held whole in memory. Raises FileRefused (on entering the context) when
+        the file cannot become a document."""
         ...
 
 
 class PageRenderer(Protocol):
-    def render(self, pdf: bytes, page_index: int, width: int) -> bytes:
+    def render(self, pdf: Path, page_index: int, width: int) -> bytes:
         """One page as a PNG `width` pixels wide. Raises FileRefused if it cannot."""
         ...
 

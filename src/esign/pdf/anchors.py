@@ -62,6 +62,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pikepdf
@@ -149,7 +150,7 @@ class Unremoved:
 
 @dataclass(slots=True)
 class AnchorScan:
-    pdf: bytes
+    pdf: bytes | Path  # bytes for bytes in; for a file, the file or the rewritten `out`
     tags: list[FoundTag] = field(default_factory=list)
     malformed: list[FoundMalformed] = field(default_factory=list)
     unremoved: list[Unremoved] = field(default_factory=list)
@@ -158,7 +159,12 @@ class AnchorScan:
 
 
 def scan_and_strip(
-    pdf: bytes, open_char: str = "<", close_char: str = ">", space_char: str = "|"
+    pdf: bytes | Path,
+    open_char: str = "<",
+    close_char: str = ">",
+    space_char: str = "|",
+    *,
+    out: Path | None = None,
 ) -> AnchorScan:
     """Find the anchor tags in `pdf`, remove their text and return both.
 
@@ -166,7 +172,13 @@ def scan_and_strip(
     client's space substitute in dropdown items. Never raises on a bad PDF: problems are in
     `errors` (the document) or `unremoved` (a tag), and `pdf` is then returned unchanged or
     with what could be removed.
+
+    `pdf` may be a file (PDFium and qpdf then read it as they go, never holding it whole);
+    the rewritten PDF is then saved to `out`, and `result.pdf` is `out` or, when nothing
+    changed, `pdf` itself.
     """
+    if isinstance(pdf, Path) and out is None:
+        raise ValueError("scanning a file needs a file to write to")
     pattern = _tag_pattern(open_char, close_char)
     result = AnchorScan(pdf)
     try:
@@ -179,7 +191,7 @@ def scan_and_strip(
         return result
     for hit in hits:
         _report(result, hit, space_char)
-    result.pdf = _strip(pdf, pages, result)
+    result.pdf = _strip(pdf, pages, result, out)
     return result
 
 
@@ -299,7 +311,7 @@ class _CharReader:
 
 
 def _find_tags(
-    pdf: bytes, pattern: re.Pattern[str], open_char: str, errors: list[str]
+    pdf: bytes | Path, pattern: re.Pattern[str], open_char: str, errors: list[str]
 ) -> list[list[_Hit]]:
     """The hits of every page; a page PDFium cannot read has none and is named in `errors`."""
     with PDFIUM_LOCK:
@@ -436,11 +448,13 @@ def _real_chars(textpage: Any, offsets: _Offsets, match: re.Match[str]) -> list[
 # --------------------------------------------------------------------------- phase 2: remove
 
 
-def _strip(pdf: bytes, pages: list[list[_Hit]], result: AnchorScan) -> bytes:
+def _strip(
+    pdf: bytes | Path, pages: list[list[_Hit]], result: AnchorScan, out: Path | None
+) -> bytes | Path:
     """Remove every hit's glyphs; record what could not be removed; return the new PDF."""
     hits = [hit for page in pages for hit in page]
     try:
-        with pikepdf.open(io.BytesIO(pdf)) as doc:
+        with pikepdf.open(pdf if isinstance(pdf, Path) else io.BytesIO(pdf)) as doc:
             stripper = _Stripper(doc)
             for index, page_hits in enumerate(pages):
                 if page_hits:
@@ -449,9 +463,12 @@ def _strip(pdf: bytes, pages: list[list[_Hit]], result: AnchorScan) -> bytes:
             _report_unremoved(result, hits, stripper.problems)
             if not stripper.changed:
                 return pdf
-            out = io.BytesIO()
-            doc.save(out, deterministic_id=True)  # same input, same bytes: blobs dedupe
-            return out.getvalue()
+            if isinstance(pdf, Path) and out is not None:
+                doc.save(out, deterministic_id=True)  # same input, same bytes: blobs dedupe
+                return out
+            buf = io.BytesIO()
+            doc.save(buf, deterministic_id=True)
+            return buf.getvalue()
     except Exception as exc:  # never raise on an odd PDF: report and keep the input
         reason = f"the PDF could not be rewritten ({type(exc).__name__}: {exc})"
         result.errors.append(reason)

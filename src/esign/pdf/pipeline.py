@@ -2,15 +2,19 @@
 
     Word/Excel/RTF/ODT/text ─ check_office_file ─ [fill_docx] ─ OfficeConverter ─┐
     PNG/JPEG/TIFF ─ images_to_pdf ───────────────────────────────────────────────┤
-    PDF ─────────────────────────────────────────────────────────────────────────┴─ sanitize_pdf
+    PDF ────────────────────────────────────────────────────────────────────┴─ sanitize_pdf_file
         ─ [scan_and_strip: anchor tags → fields, tag text removed] ─ [stamp merge values]
 
 Anchor tags are looked for only in the final PDF (fonts change the layout of converted files),
-and merge values are stamped after the tags are gone, so a value can never form a tag."""
+and merge values are stamped after the tags are gone, so a value can never form a tag. Each
+step reads a file and writes the next one; only office files and images are read whole."""
 
 from __future__ import annotations
 
-import io
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pikepdf
 
@@ -22,44 +26,82 @@ from esign.pdf.anchors import AnchorScan, FoundTag, scan_and_strip
 from esign.pdf.convert import IMAGE_EXTENSIONS, OfficeConverter, images_to_pdf
 from esign.pdf.docx_merge import fill_docx
 from esign.pdf.geometry import page_sizes
-from esign.pdf.sanitize import sanitize_pdf
+from esign.pdf.sanitize import sanitize_pdf_file
 from esign.pdf.stamp import stamp_text
 
 
 class PdfPipeline:
-    def __init__(self, converter: OfficeConverter, max_pages: int = 500) -> None:
+    """Works from file to file in a temporary directory under `work_dir` (the system's when
+    None): qpdf and PDFium read a PDF as they need it and write as they go, so a 100 MB
+    packet is never held whole in memory, let alone once per step."""
+
+    def __init__(
+        self, converter: OfficeConverter, max_pages: int = 500, work_dir: Path | None = None
+    ) -> None:
         self._converter = converter
         self._max_pages = max_pages
+        self._work_dir = work_dir
+        if work_dir is not None:
+            work_dir.mkdir(parents=True, exist_ok=True)
 
-    def prepare(self, request: PrepareRequest) -> PreparedDocument:
-        pdf = sanitize_pdf(self._to_pdf(request))
+    @contextmanager
+    def prepare(self, request: PrepareRequest) -> Iterator[PreparedDocument]:
+        with tempfile.TemporaryDirectory(prefix="prepare-", dir=self._work_dir) as tmp:
+            yield self._prepare(request, Path(tmp))
+
+    def _prepare(self, request: PrepareRequest, work: Path) -> PreparedDocument:
+        pdf = self._to_pdf(request, work)
+        clean = work / "sanitized.pdf"
+        sanitize_pdf_file(pdf, clean)
+        _drop(pdf, work)
+        pdf = clean
         fields: tuple[FoundField, ...] = ()
         errors: tuple[str, ...] = ()
         if request.has_anchor_tags:
-            pdf, fields, errors = _anchors(pdf, request)
+            pdf, fields, errors = _anchors(pdf, request, work / "tags-removed.pdf")
         if request.stamps:
-            pdf = stamp_text(pdf, request.stamps)
+            stamped = work / "stamped.pdf"
+            stamp_text(pdf, request.stamps, stamped)
+            _drop(pdf, work)
+            pdf = stamped
         sizes = _sizes(pdf, self._max_pages)
         return PreparedDocument(pdf, len(sizes), sizes, fields, errors)
 
-    def _to_pdf(self, request: PrepareRequest) -> bytes:
+    def _to_pdf(self, request: PrepareRequest, work: Path) -> Path:
+        """The upload as a PDF file: the source itself when it is one."""
         ext = request.extension.lower()
         if ext == ".pdf":
-            return request.data
+            return request.source
+        data = request.source.read_bytes()  # office files and images: small, and parsed whole
         if ext in IMAGE_EXTENSIONS:
-            return images_to_pdf(request.data, ext, max_pages=self._max_pages)
-        data = request.data
-        if ext == ".docx" and request.merge_values:
-            data = fill_docx(data, request.merge_values)  # checks the file before parsing it
-        return self._converter.to_pdf(data, ext)
+            pdf = images_to_pdf(data, ext, max_pages=self._max_pages)
+        else:
+            if ext == ".docx" and request.merge_values:
+                data = fill_docx(data, request.merge_values)  # checks the file before parsing
+            pdf = self._converter.to_pdf(data, ext)
+        del data
+        converted = work / "converted.pdf"
+        converted.write_bytes(pdf)
+        return converted
+
+
+def _drop(pdf: Path, work: Path) -> None:
+    """An intermediate file no longer needed (never the source, which is not in `work`)."""
+    if pdf.parent == work:
+        pdf.unlink(missing_ok=True)
 
 
 def _anchors(
-    pdf: bytes, request: PrepareRequest
-) -> tuple[bytes, tuple[FoundField, ...], tuple[str, ...]]:
-    scan = scan_and_strip(pdf, request.anchor_open, request.anchor_close, request.space_char)
+    pdf: Path, request: PrepareRequest, out: Path
+) -> tuple[Path, tuple[FoundField, ...], tuple[str, ...]]:
+    scan = scan_and_strip(
+        pdf, request.anchor_open, request.anchor_close, request.space_char, out=out
+    )
     if scan.errors:
         raise FileRefused("; ".join(scan.errors))
+    assert isinstance(scan.pdf, Path)
+    if scan.pdf != pdf:
+        _drop(pdf, out.parent)
     return scan.pdf, tuple(_field(t) for t in scan.tags), _problems(scan)
 
 
@@ -97,9 +139,9 @@ def _problems(scan: AnchorScan) -> tuple[str, ...]:
     return (*malformed, *unremoved)
 
 
-def _sizes(pdf: bytes, max_pages: int) -> tuple[PageSize, ...]:
+def _sizes(pdf: Path, max_pages: int) -> tuple[PageSize, ...]:
     try:
-        with pikepdf.open(io.BytesIO(pdf)) as doc:
+        with pikepdf.open(pdf) as doc:
             sizes = page_sizes(doc)
     except (pikepdf.PdfError, TypeError, ValueError, KeyError, AttributeError):
         raise FileRefused("the prepared PDF is damaged") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pypdfium2 as pdfium
 from PIL import Image
@@ -14,7 +15,7 @@ MAX_HEIGHT = 6000  # pixels: a page far taller than wide is drawn narrower, not 
 
 
 class PdfiumPageRenderer:
-    def render(self, pdf: bytes, page_index: int, width: int) -> bytes:
+    def render(self, pdf: Path, page_index: int, width: int) -> bytes:
         try:
             with PDFIUM_LOCK:
                 image = _draw(pdf, page_index, width)
@@ -25,8 +26,8 @@ class PdfiumPageRenderer:
         return out.getvalue()
 
 
-def _draw(pdf: bytes, page_index: int, width: int) -> Image.Image:
-    document = pdfium.PdfDocument(pdf)
+def _draw(pdf: Path, page_index: int, width: int) -> Image.Image:
+    document = pdfium.PdfDocument(pdf)  # from the file: PDFium reads only what the page needs
     try:
         document.init_forms()  # draw form fields' appearances as viewers do
         page = document[page_index]

@@ -17,6 +17,8 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
 
 import pikepdf
 from lxml import etree
@@ -34,24 +36,37 @@ _SAFE_URI_SCHEMES = ("http:", "https:", "mailto:")
 # Annotations that carry files or media players rather than marks on the page.
 _ACTIVE_ANNOTATIONS = frozenset({"/FileAttachment", "/RichMedia", "/Movie", "/Sound", "/Screen"})
 _MAX_DEPTH = 64  # action chains and field trees deeper than this are hostile
+_HEAD = 64 * 1024  # what is read of a file to check that it is a PDF at all
 
 
 def sanitize_pdf(data: bytes) -> bytes:
     """The PDF without active content; refuses encrypted and unreadable files."""
     out = io.BytesIO()
-    with _open_pdf(data) as pdf:
+    _sanitize(data[:_HEAD], io.BytesIO(data), out)
+    return out.getvalue()
+
+
+def sanitize_pdf_file(source: Path, target: Path) -> None:
+    """sanitize_pdf from file to file: qpdf reads objects as it needs them and writes them as
+    it goes, so a large document is never held whole in memory."""
+    with open(source, "rb") as f:
+        head = f.read(_HEAD)
+    _sanitize(head, source, target)
+
+
+def _sanitize(head: bytes, source: Path | BinaryIO, target: Path | BinaryIO) -> None:
+    with _open_pdf(head, source) as pdf:
         try:
             _strip_catalog(pdf.Root)
             for page in pdf.pages:
                 _strip_page(page.obj)
             # qpdf writes only objects reachable from the trailer, so the detached embedded
             # files and scripts are gone from the output, not just unlinked.
-            pdf.save(out)
+            pdf.save(target)
         except (pikepdf.PdfError, RuntimeError, ValueError, TypeError):
             # qpdf reads objects lazily: damage deep in the file shows only now (a broken
             # page tree raises QpdfRuntimeError, a RuntimeError).
             raise FileRefused("the PDF is damaged") from None
-    return out.getvalue()
 
 
 def has_active_content(pdf: pikepdf.Pdf) -> bool:
@@ -114,13 +129,14 @@ def _has_unsafe_action(holder: pikepdf.Dictionary) -> bool:
     return kind == "/URI" and not uri.startswith(_SAFE_URI_SCHEMES)
 
 
-def _open_pdf(data: bytes) -> pikepdf.Pdf:
-    if not data:
+def _open_pdf(head: bytes, source: Path | BinaryIO) -> pikepdf.Pdf:
+    """`head` is the file's beginning (_HEAD bytes or all of it), to check before qpdf."""
+    if not head:
         raise FileRefused("the file is empty")
-    if not data.lstrip()[:5].startswith(b"%PDF-"):
-        raise FileRefused(_not_a("a PDF", data))
+    if not head.lstrip()[:5].startswith(b"%PDF-"):
+        raise FileRefused(_not_a("a PDF", head))
     try:
-        pdf = pikepdf.open(io.BytesIO(data))
+        pdf = pikepdf.open(source)
     except pikepdf.PasswordError:
         raise FileRefused("the PDF is encrypted") from None
     except (pikepdf.PdfError, RuntimeError):

@@ -41,10 +41,11 @@ def font_name() -> str:
     return "Helvetica"
 
 
-def stamp_text(pdf: bytes, stamps: Sequence[MergeStamp]) -> bytes:
-    """`pdf` with each stamp's text drawn in its box (one line, shrunk to fit)."""
+def stamp_text(pdf: Path, stamps: Sequence[MergeStamp], out: Path) -> None:
+    """Save to `out` the PDF `pdf` with each stamp's text drawn in its box (one line, shrunk
+    to fit). File to file: qpdf reads and writes the document as it goes."""
     # qpdf copies foreign stream data when saving: the overlays stay open until then.
-    with pikepdf.open(io.BytesIO(pdf)) as doc, ExitStack() as overlays:
+    with pikepdf.open(pdf) as doc, ExitStack() as overlays:
         by_page: dict[int, list[MergeStamp]] = {}
         for s in stamps:
             if 0 <= s.page_index < len(doc.pages):
@@ -55,9 +56,7 @@ def stamp_text(pdf: bytes, stamps: Sequence[MergeStamp]) -> bytes:
                 pikepdf.open(io.BytesIO(_overlay(displayed(page).size, page_stamps)))
             )
             _place(doc, page, overlay)
-        out = io.BytesIO()
         doc.save(out)
-    return out.getvalue()
 
 
 def _place(doc: pikepdf.Pdf, page: pikepdf.Page, overlay: pikepdf.Pdf) -> None:

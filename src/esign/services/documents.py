@@ -1,13 +1,15 @@
 """Preparing documents in the background, and showing their pages.
 
-`process_document` is the `document.process` job: it reads the original bytes, has the
-DocumentProcessor convert them, merge values, find and remove anchor tags (slow, outside any
-transaction), then stores the prepared PDF and the fields it found in one short write."""
+`process_document` is the `document.process` job: it has the DocumentProcessor convert the
+original, merge values, find and remove anchor tags (slow, outside any transaction), then
+stores the prepared PDF and the fields it found in one short write. The document goes from
+the blob store's file through the processor's files back into the store, never whole in
+memory: a 100 MB packet costs the worker little more than qpdf's and PDFium's own state."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from esign.domain import documents as rules
@@ -44,24 +46,28 @@ class _Work:
 def process_document(deps: Deps, client_id: str, session_id: str, document_id: str) -> None:
     """Prepare one Pending document. Safe to run twice: a document no longer Pending, or
     whose bytes were purged meanwhile, is left alone."""
-    work = _work(deps, client_id, session_id, document_id)
-    if work is None:
-        return
-    try:
-        prepared = deps.processor.prepare(work.request)
-    except FileRefused as exc:
-        mark_failed(deps, client_id, session_id, document_id, [exc.reason])
-        return
-    except Exception:  # a converter bug must not leave the document Pending for hours
-        log.exception("processing document %s of session %s failed", document_id, session_id)
-        mark_failed(deps, client_id, session_id, document_id, [UNEXPECTED])
-        return
-    pdf_key = deps.blobs.put(prepared.pdf)
-    if not _store(deps, work, prepared, pdf_key):
+    with ExitStack() as files:  # the original and the processor's files, closed at the end
+        work = _work(deps, files, client_id, session_id, document_id)
+        if work is None:
+            return
+        try:
+            prepared = files.enter_context(deps.processor.prepare(work.request))
+        except FileRefused as exc:
+            mark_failed(deps, client_id, session_id, document_id, [exc.reason])
+            return
+        except Exception:  # a converter bug must not leave the document Pending for hours
+            log.exception("processing document %s of session %s failed", document_id, session_id)
+            mark_failed(deps, client_id, session_id, document_id, [UNEXPECTED])
+            return
+        pdf_key = deps.blobs.put_file(prepared.pdf)
+        stored = _store(deps, work, prepared, pdf_key)
+    if not stored:
         blob_gc.delete_unused(deps, [pdf_key])
 
 
-def _work(deps: Deps, client_id: str, session_id: str, document_id: str) -> _Work | None:
+def _work(
+    deps: Deps, files: ExitStack, client_id: str, session_id: str, document_id: str
+) -> _Work | None:
     with deps.uow(write=False) as uow:
         session = uow.sessions.get(client_id, session_id)
         client = uow.clients.get(client_id)
@@ -71,7 +77,7 @@ def _work(deps: Deps, client_id: str, session_id: str, document_id: str) -> _Wor
     assert doc.original_blob_key is not None
     values = rules.merge_values(session.signers)
     request = PrepareRequest(
-        data=deps.blobs.get(doc.original_blob_key),
+        source=files.enter_context(deps.blobs.local_file(doc.original_blob_key)),
         extension=_extension(doc.file_name, doc.content_type),
         has_anchor_tags=doc.has_anchor_tags,
         anchor_open=client.settings.anchor_open,
@@ -116,7 +122,7 @@ def _store(deps: Deps, work: _Work, prepared: PreparedDocument, pdf_key: str) ->
             f"{len(prepared.fields)} anchor-tag fields, {len(prepared.errors)} problems",
             SYSTEM,
             document_id=doc.id,
-            sha256=hashlib.sha256(prepared.pdf).hexdigest(),
+            sha256=pdf_key,  # the blob key is the sha256 of its content
         )
         uow.sessions.save(session)
         uow.commit()
@@ -238,7 +244,8 @@ def document_file(
 
 def _render(deps: Deps, doc: Document, source: str, page_index: int, width: int) -> bytes:
     try:
-        return deps.renderer.render(deps.blobs.get(source), page_index, width)
+        with deps.blobs.local_file(source) as pdf:  # PDFium reads only the page it draws
+            return deps.renderer.render(pdf, page_index, width)
     except FileRefused:
         raise DocumentFailed(file_name=doc.file_name) from None
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+_CHUNK = 1024 * 1024
 
 
 class LocalBlobStore:
@@ -40,11 +44,47 @@ class LocalBlobStore:
             raise
         return key
 
+    def put_file(self, source: Path) -> str:
+        """Store a file's content, a chunk at a time (a 100 MB PDF never sits in memory).
+
+        The copy is hashed as it is written, so the key names exactly the bytes stored even if
+        `source` changes meanwhile; it goes to a temporary file at the root (the same
+        filesystem) and is renamed into place once complete and synced."""
+        digest = hashlib.sha256()
+        fd, tmp = tempfile.mkstemp(dir=self._root, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            key = digest.hexdigest()
+            path = self._path(key)
+            if path.exists():
+                Path(tmp).unlink()
+                return key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return key
+
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             raise KeyError(key) from None
+
+    @contextmanager
+    def local_file(self, key: str) -> Iterator[Path]:
+        """The blob as a file to read in place: blobs are never rewritten, and a reader that
+        has opened it keeps reading even if the blob is deleted meanwhile."""
+        path = self._path(key)
+        if not path.is_file():
+            raise KeyError(key)
+        yield path
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
