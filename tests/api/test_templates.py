@@ -162,12 +162,24 @@ def test_keys_ignore_case(api: Api) -> None:
     ],
 )  # fmt: skip
 def test_invalid_templates_are_refused_naming_the_member(
-    api: Api, change: dict[str, Any], fragments: tuple[str, ...]
+    api: Api, runtime: Runtime, change: dict[str, Any], fragments: tuple[str, ...]
 ) -> None:
     body = template_body()
     body["template"].update(change)
     assert_error(api.post(T, body), *fragments)
     assert api.get(T)["Templates"] == []
+    assert _stored_files(runtime) == []  # nothing kept for a refused template
+
+
+def test_a_refused_word_template_keeps_no_file(api: Api, runtime: Runtime) -> None:
+    body = _template_document("Listing.docx", sample_docx())
+    body["template"]["Fields"] = [{**FIELDS[0], "PageNumber": 9}]
+    assert_error(api.post(T, body), "Fields[0].PageNumber", "between 1 and 1")
+    assert _stored_files(runtime) == []
+
+
+def _stored_files(runtime: Runtime) -> list[Path]:
+    return [p for p in (runtime.settings.data_dir / "blobs").rglob("*") if p.is_file()]
 
 
 def test_missing_template_member(api: Api) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+from contextlib import ExitStack
 from typing import Any
 
 import pikepdf
@@ -339,11 +340,12 @@ def test_a_preparation_with_stale_merge_values_is_not_kept(api: Api, runtime: Ru
         "SigningSessionId"
     ]
     doc_id = the_document(api, sid)["DocumentId"]
-    stale = document_service._work(runtime.deps, api.client_id, sid, doc_id)  # read, then...
-    update(api, sid, Signers=[signer("Buyer 1", MergeFieldMapping={"Buyer": "Late"})])
-    assert stale is not None
-    prepared = runtime.deps.processor.prepare(stale.request)
-    assert not document_service._store(runtime.deps, stale, prepared, "stale-key")
+    with ExitStack() as files:
+        stale = document_service._work(runtime.deps, files, api.client_id, sid, doc_id)
+        update(api, sid, Signers=[signer("Buyer 1", MergeFieldMapping={"Buyer": "Late"})])
+        assert stale is not None  # read before the update, prepared after it
+        prepared = files.enter_context(runtime.deps.processor.prepare(stale.request))
+        assert not document_service._store(runtime.deps, stale, prepared, "stale-key")
     api.drain()
     assert "Late" in texts(file_of(api, sid, doc_id))[0]
 

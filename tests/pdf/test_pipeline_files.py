@@ -4,6 +4,8 @@ and the processor's files go when prepare()'s context closes."""
 from __future__ import annotations
 
 import io
+import os
+import time
 from pathlib import Path
 
 import pikepdf
@@ -13,7 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 from esign.domain.ports import FileRefused, MergeStamp, PrepareRequest
 from esign.pdf.anchors import scan_and_strip
 from esign.pdf.convert import OfficeConverter
-from esign.pdf.pipeline import PdfPipeline
+from esign.pdf.pipeline import ABANDONED_AFTER, PdfPipeline, remove_abandoned_work
 from esign.pdf.sanitize import has_active_content, sanitize_pdf_file
 from tests.pdf.builders import canvas_pdf, text
 
@@ -88,3 +90,16 @@ def test_scanning_a_file_writes_only_when_something_changed(tmp_path: Path) -> N
     assert "<sig_req" not in text(out.read_bytes())
     with pytest.raises(ValueError):
         scan_and_strip(source)
+
+
+def test_abandoned_work_folders_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    old, live = tmp_path / "prepare-old", tmp_path / "prepare-live"
+    for folder in (old, live):
+        folder.mkdir()
+        (folder / "sanitized.pdf").write_bytes(b"%PDF-")
+    stale = time.time() - ABANDONED_AFTER - 60
+    os.utime(old, (stale, stale))
+    (tmp_path / "unrelated").mkdir()
+    os.utime(tmp_path / "unrelated", (stale, stale))
+    assert remove_abandoned_work(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prepare-live", "unrelated"]

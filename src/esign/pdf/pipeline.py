@@ -11,7 +11,9 @@ step reads a file and writes the next one; only office files and images are read
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +31,23 @@ from esign.pdf.geometry import page_sizes
 from esign.pdf.sanitize import sanitize_pdf_file
 from esign.pdf.stamp import stamp_text
 
+ABANDONED_AFTER = 6 * 3600.0  # seconds: far longer than any preparation runs
+
+
+def remove_abandoned_work(work_dir: Path, now: float | None = None) -> int:
+    """Delete the temporary folders of preparations whose worker was killed mid-way (a
+    finished one deletes its own). Returns how many went."""
+    cutoff = (time.time() if now is None else now) - ABANDONED_AFTER
+    removed = 0
+    for folder in work_dir.glob("prepare-*"):
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue  # another worker removed it first
+    return removed
+
 
 class PdfPipeline:
     """Works from file to file in a temporary directory under `work_dir` (the system's when
@@ -43,6 +62,7 @@ class PdfPipeline:
         self._work_dir = work_dir
         if work_dir is not None:
             work_dir.mkdir(parents=True, exist_ok=True)
+            remove_abandoned_work(work_dir)
 
     @contextmanager
     def prepare(self, request: PrepareRequest) -> Iterator[PreparedDocument]:

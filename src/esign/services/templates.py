@@ -6,14 +6,13 @@ stripped when it is saved, since its fields are placed on the pages of that PDF.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 
 from esign.domain.documents import PDF
 from esign.domain.errors import TemplateNotFound, ValidationFailed
 from esign.domain.model import Field, MergeField, PageSize, Template
-from esign.domain.ports import FileRefused, PdfFacts, PrepareRequest
+from esign.domain.ports import FileRefused, PrepareRequest
 from esign.services import blob_gc
 from esign.services.commands import MergeFieldInput, TemplateFieldInput, TemplateInput
 from esign.services.context import Deps, new_id
@@ -31,29 +30,31 @@ def save_template(deps: Deps, client_id: str, given: TemplateInput) -> Template:
     form_id = _form_id(given.form_id)
     name = _required(given.name, "template.Name", 200)
     file_name = _required(given.file_name, "template.Document.FileName", 200)
-    pdf, facts = _clean_pdf(deps, file_name, given.file_bytes)
-    pages = list(facts.page_sizes)
-    template = Template(
-        id=form_id,
-        client_id=client_id,
-        name=name,
-        created_at=deps.clock.now(),
-        updated_at=deps.clock.now(),
-        file_name=file_name,
-        blob_key="",
-        size=len(pdf),
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        page_sizes=pages,
-        fields=_fields(given.fields, pages),
-        merge_fields=_merge_fields(given.merge_fields, pages),
-    )
-    template.blob_key = deps.blobs.put(pdf)
-    with deps.uow() as uow:
-        old = uow.templates.get(client_id, form_id, lock=True)
-        if old is not None:
-            template.created_at = old.created_at
-        uow.templates.save(template)
-        uow.commit()
+    blob_key, size, pages = _store_clean_pdf(deps, file_name, given.file_bytes)
+    try:
+        template = Template(
+            id=form_id,
+            client_id=client_id,
+            name=name,
+            created_at=deps.clock.now(),
+            updated_at=deps.clock.now(),
+            file_name=file_name,
+            blob_key=blob_key,
+            size=size,
+            sha256=blob_key,  # the blob store's key is the content's sha256
+            page_sizes=pages,
+            fields=_fields(given.fields, pages),
+            merge_fields=_merge_fields(given.merge_fields, pages),
+        )
+        with deps.uow() as uow:
+            old = uow.templates.get(client_id, form_id, lock=True)
+            if old is not None:
+                template.created_at = old.created_at
+            uow.templates.save(template)
+            uow.commit()
+    except BaseException:
+        blob_gc.delete_unused(deps, [blob_key])  # refused: keep no file for it
+        raise
     if old is not None and old.blob_key != template.blob_key:
         blob_gc.delete_unused(deps, [old.blob_key])
     return template
@@ -108,8 +109,9 @@ def _required(value: str, name: str, max_length: int) -> str:
     return text
 
 
-def _clean_pdf(deps: Deps, file_name: str, data: bytes) -> tuple[bytes, PdfFacts]:
-    """The PDF the template keeps, and its facts: converted or stripped when it must be."""
+def _store_clean_pdf(deps: Deps, file_name: str, data: bytes) -> tuple[str, int, list[PageSize]]:
+    """Store the PDF the template keeps, converted or stripped when it must be: its blob key,
+    size and page sizes."""
     where = "template.Document.FileBytes"
     if not data:
         raise ValidationFailed(field=where, reason="is required")
@@ -119,13 +121,27 @@ def _clean_pdf(deps: Deps, file_name: str, data: bytes) -> tuple[bytes, PdfFacts
     try:
         content_type = content_kind(file_name, data)
         facts = deps.pdf.inspect(data) if content_type == PDF else None
-        if facts is None or facts.active_content:
-            extension = file_name[file_name.rfind(".") :].lower()
-            data = deps.processor.prepare(PrepareRequest(data=data, extension=extension)).pdf
-            facts = deps.pdf.inspect(data)
+        if facts is not None and not facts.active_content:
+            return deps.blobs.put(data), len(data), list(facts.page_sizes)
+        return _prepared(deps, data, file_name[file_name.rfind(".") :].lower())
     except FileRefused as exc:
         raise ValidationFailed(field=where, reason=f"is not usable: {exc.reason}") from None
-    return data, facts
+
+
+def _prepared(deps: Deps, data: bytes, extension: str) -> tuple[str, int, list[PageSize]]:
+    """Convert or strip through the document processor, from and to the blob store."""
+    original = deps.blobs.put(data)
+    key = ""
+    try:
+        with (
+            deps.blobs.local_file(original) as source,
+            deps.processor.prepare(PrepareRequest(source=source, extension=extension)) as done,
+        ):
+            key = deps.blobs.put_file(done.pdf)
+            return key, done.pdf.stat().st_size, list(done.page_sizes)
+    finally:
+        if original != key:
+            blob_gc.delete_unused(deps, [original])
 
 
 def _fields(given: Sequence[TemplateFieldInput], pages: list[PageSize]) -> list[Field]:
