@@ -26,8 +26,10 @@ from PIL import Image
 
 from esign.domain.ports import FileRefused
 from esign.pdf import convert
-from esign.pdf.convert import _START_ATTEMPTS, OfficeConverter, images_to_pdf, office_available
-from esign.pdf.sanitize import check_office_file
+from esign.pdf.convert import _START_ATTEMPTS, OfficeConverter, office_available
+from esign.pdf.images import images_to_pdf
+from esign.pdf.office_bridge import bridge_source
+from esign.pdf.office_files import check_office_file
 from tests.pdf.office_samples import (
     REL_BASE,
     docx,
@@ -667,7 +669,7 @@ def test_bridge_source_compiles_on_the_system_python() -> None:
     check = "import sys; compile(sys.stdin.read(), 'bridge.py', 'exec')"
     done = subprocess.run(
         [convert.SYSTEM_PYTHON, "-I", "-c", check],
-        input=convert._bridge_source().encode(),
+        input=bridge_source().encode(),
         capture_output=True,
         check=False,
     )

@@ -19,7 +19,7 @@ updated (and a profile that says so too), without network when `unshare` allows,
 timeout after which the whole group is SIGKILLed (oosplash ignores SIGTERM), restarted, and
 the conversion retried once.
 
-`images_to_pdf` makes one page per image frame with pikepdf and Pillow; no LibreOffice.
+Images are not LibreOffice's business: `to_pdf` hands them to `images.images_to_pdf`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ import contextlib
 import fcntl
 import functools
 import hashlib
-import inspect
-import io
 import json
 import logging
 import os
@@ -37,28 +35,24 @@ import select
 import shutil
 import signal
 import subprocess
-import textwrap
 import threading
 import time
 import uuid
-import warnings
 import weakref
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import pikepdf
 from lxml import etree
-from PIL import Image, ImageOps
 
 from esign.domain.ports import FileRefused
-from esign.pdf.sanitize import check_office_file
+from esign.pdf.images import IMAGE_EXTENSIONS, images_to_pdf, normalise_extension
+from esign.pdf.office_bridge import bridge_source as _bridge_source
+from esign.pdf.office_files import check_office_file
 
 log = logging.getLogger(__name__)
 
 OFFICE_EXTENSIONS = frozenset({".docx", ".doc", ".rtf", ".odt", ".xlsx", ".xls", ".txt"})
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 SYSTEM_PYTHON = "/usr/bin/python3"
 OFFICE_PACKAGES = (
     "libreoffice-writer-nogui libreoffice-calc-nogui python3-uno "
@@ -487,13 +481,6 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def normalise_extension(extension: str) -> str:
-    ext = extension.strip().lower()
-    if "." in ext:
-        ext = ext[ext.rindex(".") :]  # a file name works too
-    return ext if ext.startswith(".") else "." + ext
-
-
 def _office_environment(slot: _Slot, paper: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env["TMPDIR"] = str(slot.tmp)
@@ -578,280 +565,3 @@ def _write_profile_settings(path: Path) -> None:
         prop = etree.SubElement(item, "prop", {f"{{{_OOR}}}name": name, f"{{{_OOR}}}op": "fuse"})
         etree.SubElement(prop, "value").text = value
     path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
-
-
-@functools.cache
-def _bridge_source() -> str:
-    source = textwrap.dedent(inspect.getsource(_bridge_main))
-    # Lazy annotations: the bridge's own names (Any) do not exist in the bridge process.
-    return f"from __future__ import annotations\n{source}\nimport sys\n_bridge_main(sys.argv[1:])\n"
-
-
-def _bridge_main(argv: list[str]) -> None:  # pragma: no cover - runs in the bridge process
-    """The bridge: runs on Debian's Python with python3-uno, from this function's source alone.
-
-    argv[0] is JSON: the soffice command, the UNO URL of its pipe, the start timeout. It starts
-    soffice (in our process group), connects, says {"ok": true}, then converts one request per
-    stdin line ({"in", "out", "filter", "options"} → {"ok"} or {"ok": false, "error"}; "crashed"
-    when soffice itself is gone). On EOF or {"quit": true} it closes soffice and exits.
-    """
-    import contextlib
-    import ctypes
-    import json
-    import os
-    import subprocess
-    import sys
-    import time
-
-    import uno  # type: ignore[import-not-found]
-    from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
-    from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
-
-    config = json.loads(argv[0])
-    # Become the reaper of soffice.bin's orphans (it leaves gpgconf zombies behind), so they
-    # are collected here rather than left to an init that may never reap them.
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
-
-    def send(**message: object) -> None:
-        sys.stdout.write(json.dumps(message) + "\n")
-        sys.stdout.flush()
-
-    def prop(name: str, value: object) -> Any:
-        item = PropertyValue()
-        item.Name = name
-        item.Value = value
-        return item
-
-    soffice = subprocess.Popen(config["command"], stdin=subprocess.DEVNULL, stdout=sys.stderr)
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext(
-        "com.sun.star.bridge.UnoUrlResolver", local
-    )
-    deadline = time.monotonic() + float(config["start_timeout"])
-    while True:
-        try:
-            context = resolver.resolve(config["url"])
-            break
-        except NoConnectException:
-            if soffice.poll() is not None:
-                send(ok=False, error=f"soffice exited with status {soffice.returncode}")
-                return
-            if time.monotonic() > deadline:
-                send(ok=False, error="soffice did not open its pipe in time")
-                return
-            time.sleep(0.05)
-    manager = context.ServiceManager
-    desktop = manager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
-
-    def convert(request: dict[str, str]) -> None:
-        load = [
-            prop("Hidden", True),
-            prop("ReadOnly", True),
-            prop("MacroExecutionMode", 0),  # com.sun.star.document.MacroExecMode.NEVER_EXECUTE
-            prop("UpdateDocMode", 0),  # com.sun.star.document.UpdateDocMode.NO_UPDATE
-            prop("FilterName", request["filter"]),
-        ]
-        if request["options"]:
-            load.append(prop("FilterOptions", request["options"]))
-        document = desktop.loadComponentFromURL(request["in"], "_blank", 0, tuple(load))
-        if document is None:
-            raise RuntimeError("LibreOffice could not load the document")
-        try:
-            calc = document.supportsService("com.sun.star.sheet.SpreadsheetDocument")
-            # Form fields would become PDF form fields under ours: print them flat instead.
-            data = (prop("ExportFormFields", False), prop("ExportNotes", False))
-            store = (
-                prop("FilterName", "calc_pdf_Export" if calc else "writer_pdf_Export"),
-                prop("FilterData", uno.Any("[]com.sun.star.beans.PropertyValue", data)),
-            )
-            uno.invoke(
-                document,
-                "storeToURL",
-                (request["out"], uno.Any("[]com.sun.star.beans.PropertyValue", store)),
-            )
-        finally:
-            try:
-                document.close(True)
-            except Exception:
-                document.dispose()
-
-    send(ok=True)
-    for line in sys.stdin:
-        request = json.loads(line)
-        if request.get("quit"):
-            break
-        try:
-            convert(request)
-            send(ok=True)
-        except Exception as exc:
-            lost = soffice.poll() is not None or "Disposed" in type(exc).__name__
-            send(ok=False, crashed=lost, error=getattr(exc, "Message", "") or repr(exc))
-            if lost:
-                return
-    with contextlib.suppress(Exception):
-        desktop.terminate()
-        soffice.wait(timeout=10)
-    deadline = time.monotonic() + 2
-    while time.monotonic() < deadline:
-        try:
-            if os.waitpid(-1, os.WNOHANG) == (0, 0):
-                time.sleep(0.05)
-        except ChildProcessError:
-            break
-
-
-# ---------------------------------------------------------------------------------------------
-# Images
-
-_IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
-MAX_IMAGE_PIXELS = 100_000_000  # per frame: a 600-dpi Letter scan is ≈34 Mpx
-MAX_TOTAL_PIXELS = 2_500_000_000  # per file: 500 Letter pages at 200 dpi are ≈1.9 Gpx
-_LETTER = (612.0, 792.0)
-_MAX_PAGE_SIDE = 14_400.0  # PDF's 200-inch page limit
-
-
-def images_to_pdf(data: bytes, extension: str, *, max_pages: int = 500) -> bytes:
-    """One page per image frame (multi-page TIFF: one per frame), aspect ratio kept.
-
-    The page is the image's size at its DPI; an image without a plausible DPI is fitted into a
-    Letter page (turned to landscape for a wide image). JPEG data is embedded as it is.
-    """
-    ext = normalise_extension(extension)
-    expected = _IMAGE_FORMATS.get(ext)
-    if expected is None:
-        raise FileRefused(f"files of type {ext} are not accepted")
-    image = _open_image(data, expected, ext)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pillow's complaints about odd metadata
-            pdf = _image_pages(image, data, max_pages)
-    except FileRefused:
-        raise
-    except Image.DecompressionBombError:
-        raise FileRefused("the image is too large") from None
-    except Exception as exc:
-        # Pillow raises what its decoders meet (OSError, SyntaxError, TypeError, KeyError, …)
-        # on a hostile file; none of them is our bug.
-        log.info("image refused: %r", exc)
-        raise FileRefused("the image is damaged") from None
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
-
-
-def _image_pages(image: Image.Image, data: bytes, max_pages: int) -> pikepdf.Pdf:
-    # A camera's MPO is a JPEG followed by more JPEGs (other views): its first image is the photo.
-    frames = 1 if image.format == "MPO" else int(getattr(image, "n_frames", 1))
-    if frames > max_pages:
-        raise FileRefused(f"the image has {frames} pages; the limit is {max_pages}")
-    passthrough = data if image.format == "JPEG" else None
-    pdf = pikepdf.new()
-    budget = MAX_TOTAL_PIXELS
-    for index in range(frames):
-        image.seek(index)
-        budget -= _check_frame_size(image, budget)
-        _add_image_page(pdf, image, passthrough)
-    return pdf
-
-
-def _open_image(data: bytes, expected: str, ext: str) -> Image.Image:
-    if not data:
-        raise FileRefused("the file is empty")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we check sizes
-            image = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError:
-        raise FileRefused("the image is too large") from None
-    except Exception:  # UnidentifiedImageError, or whatever a decoder meets in a hostile header
-        raise FileRefused(f"the file is not a {expected} image ({ext})") from None
-    found = "JPEG" if image.format == "MPO" else image.format
-    if found != expected:
-        raise FileRefused(f"the file is a {image.format} image, not a {expected} image ({ext})")
-    return image
-
-
-def _check_frame_size(frame: Image.Image, budget: int) -> int:
-    """The frame's pixel count, if neither the frame nor the whole file is too large to decode."""
-    pixels = frame.width * frame.height
-    if pixels > MAX_IMAGE_PIXELS or pixels > budget or min(frame.size) < 1:
-        raise FileRefused(f"the image is too large ({frame.width} × {frame.height} pixels)")
-    return pixels
-
-
-def _add_image_page(pdf: pikepdf.Pdf, frame: Image.Image, jpeg: bytes | None) -> None:
-    orientation = frame.getexif().get(0x0112, 1)  # EXIF Orientation: phones rotate this way
-    upright = ImageOps.exif_transpose(frame) if orientation != 1 else frame
-    xobject = _image_xobject(pdf, upright, jpeg if orientation == 1 else None)
-    page_w, page_h, box = _page_geometry(upright)
-    x, y, w, h = box
-    content = f"q {w:.4f} 0 0 {h:.4f} {x:.4f} {y:.4f} cm /Im0 Do Q".encode()
-    page = pikepdf.Dictionary(
-        Type=pikepdf.Name.Page,
-        MediaBox=pikepdf.Array([0, 0, round(page_w, 4), round(page_h, 4)]),
-        Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=xobject)),
-        Contents=pikepdf.Stream(pdf, content),
-    )
-    pdf.pages.append(pikepdf.Page(page))
-
-
-def _page_geometry(image: Image.Image) -> tuple[float, float, tuple[float, float, float, float]]:
-    """(page width, page height, (x, y, width, height) of the image on it) in points."""
-    width, height = image.size
-    dpi = image.info.get("dpi")
-    if isinstance(dpi, tuple) and len(dpi) == 2:
-        dx, dy = (float(round(float(v))) for v in dpi)  # PNG stores pixels per metre: 149.99
-        if 36 <= dx <= 4800 and 36 <= dy <= 4800:  # 72 dpi and up is real; (1, 1) is not
-            w, h = width * 72 / dx, height * 72 / dy
-            if w <= _MAX_PAGE_SIDE and h <= _MAX_PAGE_SIDE:
-                return w, h, (0.0, 0.0, w, h)
-    page_w, page_h = _LETTER if height >= width else (_LETTER[1], _LETTER[0])
-    scale = min(page_w / width, page_h / height)
-    w, h = width * scale, height * scale
-    return page_w, page_h, ((page_w - w) / 2, (page_h - h) / 2, w, h)
-
-
-def _image_xobject(pdf: pikepdf.Pdf, image: Image.Image, jpeg: bytes | None) -> pikepdf.Stream:
-    if jpeg is not None and image.mode in ("L", "RGB"):
-        # Pass the JPEG through: no quality loss, no decoding cost.
-        return _xobject(pdf, jpeg, image, pikepdf.Name.DCTDecode, image.mode, 8)
-    flat = _flatten(image)
-    if image.format == "JPEG" or jpeg is not None:
-        buffer = io.BytesIO()
-        flat.save(buffer, "JPEG", quality=90)  # a rotated photo: JPEG again, not a huge Flate
-        return _xobject(pdf, buffer.getvalue(), flat, pikepdf.Name.DCTDecode, flat.mode, 8)
-    bits = 1 if flat.mode == "1" else 8
-    packed = zlib.compress(flat.tobytes(), 6)
-    return _xobject(pdf, packed, flat, pikepdf.Name.FlateDecode, flat.mode, bits)
-
-
-def _xobject(
-    pdf: pikepdf.Pdf, data: bytes, image: Image.Image, codec: pikepdf.Name, mode: str, bits: int
-) -> pikepdf.Stream:
-    return pikepdf.Stream(
-        pdf,
-        data,
-        Type=pikepdf.Name.XObject,
-        Subtype=pikepdf.Name.Image,
-        Width=image.width,
-        Height=image.height,
-        ColorSpace=pikepdf.Name.DeviceRGB if mode == "RGB" else pikepdf.Name.DeviceGray,
-        BitsPerComponent=bits,
-        Filter=codec,
-    )
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    """The frame as "1", "L" or "RGB": transparency composited on white, deep grey scaled."""
-    if image.mode in ("1", "L", "RGB"):
-        return image
-    if image.mode.startswith("I") or image.mode == "F":
-        # 16- or 32-bit grey (scanners, microscopes): scale 0..65535 to 0..255.
-        return image.convert("I").point(lambda v: v / 256).convert("L")
-    if "A" in image.getbands() or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        white = Image.new("RGB", rgba.size, "white")
-        white.paste(rgba, mask=rgba.getchannel("A"))
-        return white
-    return image.convert("RGB")  # palette, CMYK, YCbCr, LAB

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from esign.domain.ports import FileRefused
-from esign.pdf.sanitize import check_office_file
+from esign.pdf.office_files import check_office_file
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"

@@ -25,9 +25,10 @@ from esign.domain.enums import FieldType
 from esign.domain.model import PageSize
 from esign.domain.ports import FileRefused, FoundField, PreparedDocument, PrepareRequest
 from esign.pdf.anchors import AnchorScan, FoundTag, scan_and_strip
-from esign.pdf.convert import IMAGE_EXTENSIONS, OfficeConverter, images_to_pdf
+from esign.pdf.convert import OfficeConverter
 from esign.pdf.docx_merge import fill_docx
 from esign.pdf.geometry import page_sizes
+from esign.pdf.images import IMAGE_EXTENSIONS, images_to_pdf
 from esign.pdf.sanitize import sanitize_pdf_file
 from esign.pdf.stamp import stamp_text
 
