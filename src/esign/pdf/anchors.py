@@ -58,10 +58,10 @@ import itertools
 import math
 import operator
 import re
+import typing
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import pikepdf
@@ -69,6 +69,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from esign.domain.anchors import AnchorTag, MalformedTag, parse_tag
+from esign.pdf.content import Instruction, Lexer, String, skippable_text_objects
 from esign.pdf.pdfium_lock import PDFIUM_LOCK
 
 __all__ = [
@@ -84,7 +85,6 @@ __all__ = [
 
 MAX_TAG_CHARS = 400  # longer "tags" are taken to be stray delimiters, not tags
 MATCH_TOLERANCE = 0.3  # points between PDFium's char origin and ours for the same glyph
-_STRICT_TOLERANCE = 0.05  # this close, the glyph is the tag char even if Unicode disagrees
 _MAX_FORM_DEPTH = 12
 # what a malformed operator or a wrong-typed resource raises while it is interpreted
 _BAD_OPERANDS = (
@@ -179,7 +179,7 @@ def scan_and_strip(
         return result
     for hit in hits:
         _report(result, hit, space_char)
-    result.pdf = _strip(pdf, pages, result)
+    result.pdf = _strip(pdf, pages, result, open_char + close_char)
     return result
 
 
@@ -250,17 +250,7 @@ class _PageGeometry:
         return px, h - py
 
 
-@dataclass(slots=True)
-class _Target:
-    """One real char of a tag: where PDFium says its glyph starts, and what it reads."""
-
-    x: float
-    y: float
-    char: str
-    removed: bool = False
-
-
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Hit:
     page_index: int
     text: str
@@ -270,19 +260,55 @@ class _Hit:
     geometry: _PageGeometry
     targets: list[_Target] = field(default_factory=list)
 
+    @property
+    def chars(self) -> int:
+        return sum(t.count for t in self.targets)
+
+    @property
+    def removed(self) -> int:
+        return sum(min(t.matched, t.count) for t in self.targets)
+
+
+@dataclass(slots=True, eq=False)
+class _Target:
+    """A run of a tag's real chars on one baseline (the tag, or each line of a wrapped one):
+    where PDFium says its first and last glyphs start, and how many glyphs it has.
+
+    A glyph whose origin lies on the segment between the two (within `MATCH_TOLERANCE`) is
+    one of them: on one baseline, glyph origins are in reading order.
+    """
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    count: int
+    hit: _Hit
+    matched: int = 0  # glyphs found on the segment so far
+
 
 class _CharReader:
     """Per-char PDFium queries with reusable ctypes out-parameters."""
 
     def __init__(self, textpage: Any) -> None:
-        self.tp = textpage
+        self.tp = textpage.raw  # the bare handle: no conversion on every call
         self._x, self._y = ctypes.c_double(), ctypes.c_double()
+        self._px, self._py = ctypes.byref(self._x), ctypes.byref(self._y)
         self._rect = pdfium_c.FS_RECTF()
         self._matrix = pdfium_c.FS_MATRIX()
 
     def origin(self, index: int) -> tuple[float, float]:
-        pdfium_c.FPDFText_GetCharOrigin(self.tp, index, self._x, self._y)
+        pdfium_c.FPDFText_GetCharOrigin(self.tp, index, self._px, self._py)
         return self._x.value, self._y.value
+
+    def targets(self, runs: list[list[int]], hit: _Hit) -> list[_Target]:
+        """One `_Target` per run of char indices (its first and last char's origins)."""
+        out = []
+        for run in runs:
+            x0, y0 = self.origin(run[0])
+            x1, y1 = self.origin(run[-1]) if len(run) > 1 else (x0, y0)
+            out.append(_Target(x0, y0, x1, y1, len(run), hit))
+        return out
 
     def loose_box(self, index: int) -> tuple[float, float, float, float]:
         r = self._rect
@@ -386,10 +412,10 @@ def _hit(
     offsets: _Offsets,
     match: re.Match[str],
 ) -> _Hit | None:
-    chars = _real_chars(reader.tp, offsets, match)
-    if not chars:
+    runs = _real_chars(reader.tp, offsets, match)
+    if not runs:
         return None
-    first, last = chars[0][0], chars[-1][0]
+    first, last = runs[0][0], runs[-1][-1]
     origin = reader.origin(first)
     points = [geom.to_display(*origin), geom.to_display(*reader.em_top(first, origin))]
     anchor = (min(p[0] for p in points), min(p[1] for p in points))
@@ -398,50 +424,54 @@ def _hit(
     l0, b0, r0, t0 = reader.loose_box(first)
     l1, b1, r1, t1 = reader.loose_box(last)
     box = UserBox(min(l0, l1), min(b0, b1), max(r0, r1), max(t0, t1))
-    inner = re.sub(r"[\r\n]+", " ", match.group(0)[1:-1])
+    inner = match.group(0)[1:-1]
+    if "\r" in inner or "\n" in inner:
+        inner = re.sub(r"[\r\n]+", " ", inner)
     hit = _Hit(page_index, match.group(0), inner, box, anchor, geom)
-    for char_index, char in chars:
-        x, y = reader.origin(char_index)
-        hit.targets.append(_Target(x, y, char))
+    hit.targets = reader.targets(runs, hit)
     return hit
 
 
-def _real_chars(textpage: Any, offsets: _Offsets, match: re.Match[str]) -> list[tuple[int, str]]:
-    """(char index, char) behind the match's text, without generated spaces and line breaks.
-
-    The char is taken from the extracted text (PDFium's Unicode for it), which saves a call.
-    """
+def _real_chars(textpage: Any, offsets: _Offsets, match: re.Match[str]) -> list[list[int]]:
+    """The char indices behind the match's text, without generated spaces and line breaks, in
+    runs: a new one starts after each line break (a tag wrapped onto the next line)."""
     start, end = offsets(match.start()), offsets(match.end() - 1)
     char_at = functools.partial(pdfium_c.FPDFText_GetCharIndexFromTextIndex, textpage)
     first, last = char_at(start), char_at(end)
     # text → char indices increase strictly, so equal offsets at both ends mean every index
     # in between is offset the same way: one call per tag instead of one per char
     shift = first - start if first >= 0 and last - first == end - start else None
-    chars: list[tuple[int, str]] = []
+    direct = shift is not None and offsets.units is None  # the usual case: no lookups
+    runs: list[list[int]] = [[]]
     text = match.string
     for offset in range(match.start(), match.end()):
         char = text[offset]
-        if char in "\r\n":
-            continue  # always generated: line breaks are not glyphs
-        text_index = offsets(offset)
-        char_index = text_index + shift if shift is not None else char_at(text_index)
-        if char_index < 0 or (chars and chars[-1][0] == char_index):
+        if char in "\r\n":  # always generated: line breaks are not glyphs
+            if runs[-1]:
+                runs.append([])
             continue
+        if direct:
+            char_index = offset + offsets.base + (shift or 0)
+        else:
+            text_index = offsets(offset)
+            char_index = text_index + shift if shift is not None else char_at(text_index)
+            if char_index < 0 or (runs[-1] and runs[-1][-1] == char_index):
+                continue
         if char.isspace() and pdfium_c.FPDFText_IsGenerated(textpage, char_index) != 0:
             continue  # a space PDFium inferred from a gap: nothing to remove
-        chars.append((int(char_index), char))
-    return chars
+        runs[-1].append(int(char_index))
+    return [run for run in runs if run]
 
 
 # --------------------------------------------------------------------------- phase 2: remove
 
 
-def _strip(pdf: bytes, pages: list[list[_Hit]], result: AnchorScan) -> bytes:
+def _strip(pdf: bytes, pages: list[list[_Hit]], result: AnchorScan, delimiters: str) -> bytes:
     """Remove every hit's glyphs; record what could not be removed; return the new PDF."""
     hits = [hit for page in pages for hit in page]
     try:
         with pikepdf.open(io.BytesIO(pdf)) as doc:
-            stripper = _Stripper(doc)
+            stripper = _Stripper(doc, delimiters)
             for index, page_hits in enumerate(pages):
                 if page_hits:
                     stripper.strip_page(index, page_hits)
@@ -461,11 +491,11 @@ def _strip(pdf: bytes, pages: list[list[_Hit]], result: AnchorScan) -> bytes:
 
 def _report_unremoved(result: AnchorScan, hits: list[_Hit], problems: dict[int, set[str]]) -> None:
     for hit in hits:
-        left = sum(1 for t in hit.targets if not t.removed)
+        left = hit.chars - hit.removed
         if not left:
             continue
         why = "; ".join(sorted(problems.get(hit.page_index, ()))) or "glyphs not found"
-        reason = f"{left} of {len(hit.targets)} characters could not be removed ({why})"
+        reason = f"{left} of {hit.chars} characters could not be removed ({why})"
         result.unremoved.append(Unremoved(hit.page_index, hit.text, reason))
 
 
@@ -473,51 +503,66 @@ def _report_unremoved(result: AnchorScan, hits: list[_Hit], problems: dict[int, 
 class _Edit:
     """Glyphs to drop from one text-showing instruction, with the text state they were shown in."""
 
+    instruction: Instruction
     font: _Font
     size: float
     char_spacing: float
     word_spacing: float
-    glyphs: set[tuple[int, int]] = field(default_factory=set)  # (element, glyph) indices
+    glyphs: dict[int, set[int]] = field(default_factory=dict)  # element → glyph indices
 
 
 @dataclass(slots=True)
 class _Stream:
-    """A parsed content stream (a page's or a form's) and the edits found in it."""
+    """A content stream (a page's or a form's) and the edits found in it, by byte offset."""
 
-    instructions: list[Any]
+    data: bytes
     write: Callable[[bytes], None]
     edits: dict[int, _Edit] = field(default_factory=dict)
 
 
 class _Stripper:
-    """Walks pages (and the forms they draw) and rewrites what holds tag glyphs."""
+    """Walks pages (and the forms they draw) and rewrites what holds tag glyphs.
 
-    def __init__(self, doc: Any) -> None:
+    A page is first walked *quickly*: text objects that show no string holding a delimiter's
+    code (in any of the page's fonts) and set no lasting state are skipped unread, unless a
+    tag is half removed (its remaining chars are in the next text objects). When a tag char
+    is still left after that, the page is walked again reading every text object.
+    """
+
+    def __init__(self, doc: Any, delimiters: str) -> None:
         self.doc = doc
+        self.delimiters = delimiters
         self.fonts = _FontCache()
         self.forms: dict[tuple[int, int], _Stream] = {}
         self.problems: dict[int, set[str]] = {}
         self.changed = False
+        self._skips: dict[tuple[int, int], re.Pattern[bytes] | None] = {}
+        self._codes: dict[_Font, bytes] = {}
 
     def strip_page(self, index: int, hits: list[_Hit]) -> None:
         targets = _TargetIndex([t for hit in hits for t in hit.targets])
         problems = self.problems.setdefault(index, set())
         try:
-            page = self.doc.pages[index]
-            stream = _Stream(pikepdf.parse_content_stream(page), self._page_writer(page))
-            walk = _Walk(self, stream, targets, problems, _resources(page.obj), depth=0)
-            try:
-                walk.run(_GraphicsState())
-            finally:
-                # written at once, so the parsed page does not stay alive until the end (a
-                # form may still gain edits from later pages: those wait for write_back)
-                self._write(stream)
+            page = self.doc.pages[index].obj
+            resources = _resources(page)
+            stream = _Stream(_page_content(page), self._page_writer(page))
+            for thorough in (False, True):
+                if thorough:
+                    if all(h.removed == h.chars for h in hits):
+                        break
+                    for t in targets.all:
+                        t.matched = 0
+                    stream.edits.clear()
+                _Walk(self, stream, targets, problems, resources, 0, thorough).run(_GraphicsState())
+            # written at once, so the page's bytes do not stay alive until the end (a form
+            # may still gain edits from later pages: those wait for write_back)
+            self._write(stream)
         except Exception as exc:  # a broken page must not cost the other pages their tags
             problems.add(f"page content unreadable: {type(exc).__name__}: {exc}")
 
     def _page_writer(self, page: Any) -> Callable[[bytes], None]:
         def write(data: bytes) -> None:
-            page.obj.Contents = self.doc.make_stream(data)
+            page.Contents = self.doc.make_stream(data)
 
         return write
 
@@ -527,9 +572,28 @@ class _Stripper:
             return None  # a direct stream cannot be a Form XObject; nothing to share
         stream = self.forms.get(key)
         if stream is None:
-            stream = _Stream(pikepdf.parse_content_stream(xobject), xobject.write)
+            stream = _Stream(xobject.read_bytes(), xobject.write)
             self.forms[key] = stream
         return stream
+
+    def skip_pattern(self, resources: Any) -> re.Pattern[bytes] | None:
+        """What text objects drawn with `resources` may be skipped (see `_Walk.run`)."""
+        key = resources.objgen
+        if key != (0, 0) and key in self._skips:
+            return self._skips[key]
+        special = bytearray(ord(c) for c in self.delimiters if ord(c) < 256)
+        fonts = resources.get("/Font")
+        if isinstance(fonts, pikepdf.Dictionary):
+            for _name, obj in fonts.items():
+                font = self.fonts.get(obj)
+                codes = self._codes.get(font)
+                if codes is None:
+                    codes = self._codes[font] = font.codes_of(self.delimiters)
+                special += codes
+        pattern = skippable_text_objects(bytes(sorted(set(special))))
+        if key != (0, 0):
+            self._skips[key] = pattern
+        return pattern
 
     def write_back(self) -> None:
         for stream in self.forms.values():
@@ -538,7 +602,19 @@ class _Stripper:
     def _write(self, stream: _Stream) -> None:
         if stream.edits:
             stream.write(_rewrite(stream))
+            stream.edits.clear()
             self.changed = True
+
+
+def _page_content(page: Any) -> bytes:
+    """A page's content: its streams joined (they split only between tokens)."""
+    contents = page.get("/Contents")
+    if contents is None:
+        return b""
+    if isinstance(contents, pikepdf.Array):
+        return b"\n".join(part.read_bytes() for part in contents)
+    data: bytes = contents.read_bytes()
+    return data
 
 
 class _TargetIndex:
@@ -548,7 +624,7 @@ class _TargetIndex:
         self.all = targets
         self.by_row: dict[int, list[_Target]] = {}
         for t in targets:
-            self.by_row.setdefault(int(t.y // 1), []).append(t)
+            self.by_row.setdefault(int(t.y0 // 1), []).append(t)
         # rows a baseline may sit on and still be within tolerance of a tag char
         self.rows = {row + d for row in self.by_row for d in (-1, 0, 1)}
 
@@ -559,7 +635,7 @@ class _TargetIndex:
         found: list[_Target] = []
         for key in (row - 1, row, row + 1):
             for t in self.by_row.get(key, ()):
-                if abs(t.y - y) <= MATCH_TOLERANCE:
+                if abs(t.y0 - y) <= MATCH_TOLERANCE and abs(t.y1 - y) <= MATCH_TOLERANCE:
                     found.append(t)
         return found
 
@@ -602,6 +678,7 @@ class _GraphicsState:
 
 
 Elements = list[bytes | float]  # a TJ array: strings and adjustments; Tj is one string
+Codes = Sequence[tuple[int, int, int]]  # (start, end, code) of each code in a string
 
 
 class _Walk:
@@ -615,6 +692,7 @@ class _Walk:
         problems: set[str],
         resources: Any,
         depth: int,
+        thorough: bool,
     ) -> None:
         self.stripper = stripper
         self.stream = stream
@@ -622,24 +700,31 @@ class _Walk:
         self.problems = problems
         self.resources = resources
         self.depth = depth
-        self.fonts: dict[str, _Font | None] = {}
+        self.thorough = thorough
+        self.fonts: dict[bytes, _Font | None] = {}
         self.tm: Matrix = _IDENTITY
         self.tlm: Matrix = _IDENTITY
         # strings shown since the line start, kept raw: most are never measured at all
         self.pending: list[tuple[Any, bool, _Font, float, float, float, float]] = []
         self.gs = _GraphicsState()
         self.stack: list[_GraphicsState] = []
+        self.open_hits: set[int] = set()  # ids of hits with some, not all, chars removed
 
     def run(self, gs: _GraphicsState) -> None:
         self.gs, self.stack = gs, []
         handlers = _HANDLERS
-        for index, instruction in enumerate(self.stream.instructions):
-            handler = handlers.get(str(instruction.operator))
+        lexer = Lexer(self.stream.data)
+        skip = None if self.thorough else self.stripper.skip_pattern(self.resources)
+        lexer.skip = skip
+        while (instruction := lexer.next()) is not None:
+            handler = handlers.get(instruction[0])
             if handler is not None:
                 try:
-                    handler(self, instruction.operands, index)
+                    handler(self, instruction[1], instruction)
                 except _BAD_OPERANDS:
                     continue  # a malformed operator: skip it like viewers do
+                if self.open_hits and skip is not None:
+                    lexer.skip = None if self.open_hits else skip
 
     # -- text positioning ------------------------------------------------------------
 
@@ -662,7 +747,7 @@ class _Walk:
 
     # -- showing text ------------------------------------------------------------------
 
-    def show(self, raw: Any, is_array: bool, index: int) -> None:
+    def show(self, raw: Any, is_array: bool, instruction: Instruction) -> None:
         """A Tj (`raw` a string) or TJ (`raw` an array)."""
         gs = self.gs
         font = gs.font
@@ -682,7 +767,8 @@ class _Walk:
         if candidates and font.usable and gs.size != 0:
             elements = _elements(raw) if is_array else _string(raw)
             m = _multiply(self.tm, gs.ctm)
-            self.tm = _translate(self.tm, self._match(gs, font, m, elements, candidates, index))
+            advance = self._match(gs, font, m, elements, candidates, instruction)
+            self.tm = _translate(self.tm, advance)
             return
         if candidates:
             self.problems.add(f"font {font.name}: {font.problem or 'size 0'}")
@@ -696,7 +782,7 @@ class _Walk:
         m: Matrix,
         elements: Elements,
         candidates: list[_Target],
-        index: int,
+        instruction: Instruction,
     ) -> float:
         """Find the glyphs on tag chars and record them; return the advance in text space."""
         size, scale = gs.size, gs.scale
@@ -707,31 +793,40 @@ class _Walk:
                 continue
             codes = font.split(element)
             starts = _glyph_starts(font, element, codes, x, gs)
-            for gi in _glyphs_on(starts, m, gs.rise, candidates, font, codes):
-                self._record(gs, font, index, ei, gi)
+            found = _glyphs_on(starts, m, gs.rise, candidates, codes)
+            if found:
+                self._record(gs, font, instruction, ei, found)
             x = starts[-1]
+        for t in candidates:  # a tag left half removed continues in what follows
+            hit = t.hit
+            if 0 < hit.removed < hit.chars:
+                self.open_hits.add(id(hit))
+            else:
+                self.open_hits.discard(id(hit))
         return x
 
-    def _record(self, gs: _GraphicsState, font: _Font, index: int, ei: int, gi: int) -> None:
-        edit = self.stream.edits.get(index)
+    def _record(
+        self, gs: _GraphicsState, font: _Font, instruction: Instruction, ei: int, found: set[int]
+    ) -> None:
+        edit = self.stream.edits.get(instruction[2])
         if edit is None:
-            edit = _Edit(font, gs.size, gs.char_spacing, gs.word_spacing)
-            self.stream.edits[index] = edit
-        edit.glyphs.add((ei, gi))
+            edit = _Edit(instruction, font, gs.size, gs.char_spacing, gs.word_spacing)
+            self.stream.edits[instruction[2]] = edit
+        edit.glyphs.setdefault(ei, set()).update(found)
 
     # -- fonts and forms ---------------------------------------------------------------
 
-    def font(self, name: str) -> _Font | None:
+    def font(self, name: bytes) -> _Font | None:
         if name not in self.fonts:
             fonts = self.resources.get("/Font")
-            obj = fonts.get(name) if fonts is not None else None
+            obj = fonts.get(_name(name)) if fonts is not None else None
             self.fonts[name] = self.stripper.fonts.get(obj) if obj is not None else None
         return self.fonts[name]
 
-    def draw_form(self, name: str) -> None:
+    def draw_form(self, name: bytes) -> None:
         gs = self.gs
         xobjects = self.resources.get("/XObject")
-        xobject = xobjects.get(name) if xobjects is not None else None
+        xobject = xobjects.get(_name(name)) if xobjects is not None else None
         if xobject is None or xobject.get("/Subtype") != pikepdf.Name.Form:
             return
         if self.depth >= _MAX_FORM_DEPTH:
@@ -743,12 +838,27 @@ class _Walk:
         inner = gs.copy()
         inner.ctm = _multiply(_matrix(xobject.get("/Matrix")), gs.ctm)
         resources = xobject.get("/Resources") or self.resources
-        walk = _Walk(self.stripper, stream, self.targets, self.problems, resources, self.depth + 1)
+        walk = _Walk(
+            self.stripper,
+            stream,
+            self.targets,
+            self.problems,
+            resources,
+            self.depth + 1,
+            self.thorough,
+        )
         walk.run(inner)
 
 
+def _name(token: bytes) -> str:
+    """A name token (`/F1`, maybe with #xx escapes) as pikepdf's dictionary key."""
+    if b"#" in token:
+        token = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes.fromhex(m.group(1).decode()), token)
+    return token.decode("latin-1")
+
+
 def _glyph_starts(
-    font: _Font, data: bytes, codes: list[tuple[int, int, int]], x: float, gs: _GraphicsState
+    font: _Font, data: bytes, codes: Codes, x: float, gs: _GraphicsState
 ) -> list[float]:
     """Text-space x of each glyph's origin, then the end of the last (len(codes) + 1 values)."""
     width, size, tc, scale = font.width, gs.size, gs.char_spacing, gs.scale
@@ -769,13 +879,13 @@ def _glyphs_on(
     m: Matrix,
     rise: float,
     candidates: list[_Target],
-    font: _Font,
-    codes: list[tuple[int, int, int]],
+    codes: Codes,
 ) -> set[int]:
-    """Indices of the glyphs that start on a tag char (and read as it, when readable).
+    """Indices of the glyphs that start on a tag's run of chars (counted in the run).
 
-    Glyph i starts at user-space point origin + starts[i] · (a, b): a line. A tag char off that
-    line is skipped at once; for the others, the x along the line is solved for and looked up.
+    Glyph i starts at user-space point origin + starts[i] · (a, b): a line. A run whose ends
+    are off that line is skipped at once; for the others, the span between the ends' x along
+    the line is solved for and looked up.
     """
     a, b, c, d, e, f = m
     ox, oy = rise * c + e, rise * d + f  # user-space point of text-space x = 0
@@ -784,31 +894,24 @@ def _glyphs_on(
         return set()  # a degenerate matrix draws nothing
     length = math.sqrt(norm)
     tol = MATCH_TOLERANCE / length  # the tolerance in text-space units along the line
+    off_line = MATCH_TOLERANCE * length
     count = len(codes)
     ordered = all(map(operator.le, starts, starts[1:]))  # false only with backward kerning
     found: set[int] = set()
     for t in candidates:
-        rx, ry = t.x - ox, t.y - oy
-        if abs(rx * b - ry * a) > MATCH_TOLERANCE * length:
+        rx0, ry0, rx1, ry1 = t.x0 - ox, t.y0 - oy, t.x1 - ox, t.y1 - oy
+        if abs(rx0 * b - ry0 * a) > off_line or abs(rx1 * b - ry1 * a) > off_line:
             continue  # not on this string's baseline
+        lo, hi = sorted(((rx0 * a + ry0 * b) / norm, (rx1 * a + ry1 * b) / norm))
         if ordered:
-            along = (rx * a + ry * b) / norm
-            first = bisect.bisect_left(starts, along - tol, 0, count)
-            span = range(first, bisect.bisect_right(starts, along + tol, first, count))
+            first = bisect.bisect_left(starts, lo - tol, 0, count)
+            span: Sequence[int] = range(first, bisect.bisect_right(starts, hi + tol, first, count))
         else:
-            span = range(count)
-        for i in span:
-            if _same_char(t, starts[i] * a + ox, starts[i] * b + oy, font.text(codes[i][2])):
-                t.removed = True
-                found.add(i)
+            span = [i for i in range(count) if lo - tol <= starts[i] <= hi + tol]
+        if span:
+            t.matched += len(span)
+            found.update(span)
     return found
-
-
-def _same_char(t: _Target, x: float, y: float, text: str | None) -> bool:
-    dx, dy = abs(t.x - x), abs(t.y - y)
-    if dx > MATCH_TOLERANCE or dy > MATCH_TOLERANCE:
-        return False
-    return not text or t.char in text or (dx <= _STRICT_TOLERANCE and dy <= _STRICT_TOLERANCE)
 
 
 def _advance(elements: Elements, font: _Font, size: float, tc: float, tw: float) -> float:
@@ -829,121 +932,119 @@ def _six(ops: Any) -> Matrix:
 
 def _string(value: Any) -> Elements:
     """A Tj operand as a one-string TJ array."""
-    return [bytes(value)]
+    if not isinstance(value, String):
+        raise TypeError("not a string")
+    return [value]
 
 
 def _elements(array: Any) -> Elements:
-    out: Elements = []
-    for item in array:
-        if isinstance(item, int | float | Decimal):
-            out.append(float(item))
-        else:
-            out.append(bytes(item))
-    return out
+    if not isinstance(array, list):
+        raise TypeError("not an array")
+    return [item if isinstance(item, String) else float(item) for item in array]
 
 
-def _op_q(w: _Walk, ops: Any, _i: int) -> None:
+def _op_q(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.stack.append(w.gs.copy())
 
 
-def _op_restore(w: _Walk, ops: Any, _i: int) -> None:
+def _op_restore(w: _Walk, ops: Any, _i: Instruction) -> None:
     if w.stack:  # an unbalanced Q is ignored, as viewers do
         w.gs = w.stack.pop()
 
 
-def _op_cm(w: _Walk, ops: Any, _i: int) -> None:
+def _op_cm(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.gs.ctm = _multiply(_six(ops), w.gs.ctm)
 
 
-def _op_bt(w: _Walk, ops: Any, _i: int) -> None:
+def _op_bt(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.set_line(_IDENTITY)
 
 
-def _op_tf(w: _Walk, ops: Any, _i: int) -> None:
-    w.gs.font = w.font(str(ops[0]))
+def _op_tf(w: _Walk, ops: Any, _i: Instruction) -> None:
+    w.gs.font = w.font(ops[0])
     w.gs.size = float(ops[1])
 
 
-def _op_tc(w: _Walk, ops: Any, _i: int) -> None:
+def _op_tc(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.gs.char_spacing = float(ops[0])
 
 
-def _op_tw(w: _Walk, ops: Any, _i: int) -> None:
+def _op_tw(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.gs.word_spacing = float(ops[0])
 
 
-def _op_tz(w: _Walk, ops: Any, _i: int) -> None:
+def _op_tz(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.gs.scale = float(ops[0]) / 100.0
 
 
-def _op_tl(w: _Walk, ops: Any, _i: int) -> None:
+def _op_tl(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.gs.leading = float(ops[0])
 
 
-def _op_ts(w: _Walk, ops: Any, _i: int) -> None:
+def _op_ts(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.gs.rise = float(ops[0])
 
 
-def _op_td(w: _Walk, ops: Any, _i: int) -> None:
+def _op_td(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.move(float(ops[0]), float(ops[1]))
 
 
-def _op_td_leading(w: _Walk, ops: Any, _i: int) -> None:
+def _op_td_leading(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.gs.leading = -float(ops[1])
     w.move(float(ops[0]), float(ops[1]))
 
 
-def _op_tm(w: _Walk, ops: Any, _i: int) -> None:
+def _op_tm(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.set_line(_six(ops))
 
 
-def _op_tstar(w: _Walk, ops: Any, _i: int) -> None:
+def _op_tstar(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.move(0.0, -w.gs.leading)
 
 
-def _op_tj(w: _Walk, ops: Any, i: int) -> None:
+def _op_tj(w: _Walk, ops: Any, i: Instruction) -> None:
     w.show(ops[0], False, i)
 
 
-def _op_tj_array(w: _Walk, ops: Any, i: int) -> None:
+def _op_tj_array(w: _Walk, ops: Any, i: Instruction) -> None:
     w.show(ops[0], True, i)
 
 
-def _op_quote(w: _Walk, ops: Any, i: int) -> None:
+def _op_quote(w: _Walk, ops: Any, i: Instruction) -> None:
     w.move(0.0, -w.gs.leading)
     w.show(ops[0], False, i)
 
 
-def _op_dquote(w: _Walk, ops: Any, i: int) -> None:
+def _op_dquote(w: _Walk, ops: Any, i: Instruction) -> None:
     w.gs.word_spacing, w.gs.char_spacing = float(ops[0]), float(ops[1])
     w.move(0.0, -w.gs.leading)
     w.show(ops[2], False, i)
 
 
-def _op_do(w: _Walk, ops: Any, _i: int) -> None:
-    w.draw_form(str(ops[0]))
+def _op_do(w: _Walk, ops: Any, _i: Instruction) -> None:
+    w.draw_form(ops[0])
 
 
-_HANDLERS: dict[str, Callable[[_Walk, Any, int], None]] = {
-    "q": _op_q,
-    "Q": _op_restore,
-    "cm": _op_cm,
-    "BT": _op_bt,
-    "Tf": _op_tf,
-    "Tc": _op_tc,
-    "Tw": _op_tw,
-    "Tz": _op_tz,
-    "TL": _op_tl,
-    "Ts": _op_ts,
-    "Td": _op_td,
-    "TD": _op_td_leading,
-    "Tm": _op_tm,
-    "T*": _op_tstar,
-    "Tj": _op_tj,
-    "TJ": _op_tj_array,
-    "'": _op_quote,
-    '"': _op_dquote,
-    "Do": _op_do,
+_HANDLERS: dict[bytes, Callable[[_Walk, Any, Instruction], None]] = {
+    b"q": _op_q,
+    b"Q": _op_restore,
+    b"cm": _op_cm,
+    b"BT": _op_bt,
+    b"Tf": _op_tf,
+    b"Tc": _op_tc,
+    b"Tw": _op_tw,
+    b"Tz": _op_tz,
+    b"TL": _op_tl,
+    b"Ts": _op_ts,
+    b"Td": _op_td,
+    b"TD": _op_td_leading,
+    b"Tm": _op_tm,
+    b"T*": _op_tstar,
+    b"Tj": _op_tj,
+    b"TJ": _op_tj_array,
+    b"'": _op_quote,
+    b'"': _op_dquote,
+    b"Do": _op_do,
 }
 
 
@@ -980,37 +1081,35 @@ def _matrix(value: Any) -> Matrix:
 
 
 def _rewrite(stream: _Stream) -> bytes:
-    out = list(stream.instructions)
-    for index in sorted(stream.edits, reverse=True):  # from the end: indices stay valid
-        out[index : index + 1] = _replacement(stream.instructions[index], stream.edits[index])
-    data: bytes = pikepdf.unparse_content_stream(out)
-    return data
+    """The stream with each edited instruction's bytes replaced; all other bytes kept."""
+    data, parts, pos = stream.data, [], 0
+    for start in sorted(stream.edits):
+        edit = stream.edits[start]
+        _op, _ops, begin, end = edit.instruction
+        parts += [data[pos:begin], _replacement(edit)]
+        pos = end
+    parts.append(data[pos:])
+    return b"".join(parts)
 
 
-def _replacement(instruction: Any, edit: _Edit) -> list[Any]:
-    """The instruction(s) that show the same text without the edit's glyphs, same advances."""
-    name, ops = str(instruction.operator), instruction.operands
-    if name == "TJ":
-        return [_tj(_kept(_elements(ops[0]), edit))]
-    if name == "Tj":
-        return [_tj(_kept(_string(ops[0]), edit))]
-    if name == "'":
-        return [_instruction([], "T*"), _tj(_kept(_string(ops[0]), edit))]
+def _replacement(edit: _Edit) -> bytes:
+    """What shows the same text without the edit's glyphs, with the same advances."""
+    name, ops, _start, _end = edit.instruction
+    if name == b"TJ":
+        return b" " + _tj(_kept(_elements(ops[0]), edit))
+    if name == b"Tj":
+        return b" " + _tj(_kept(_string(ops[0]), edit))
+    if name == b"'":
+        return b" T* " + _tj(_kept(_string(ops[0]), edit))
     # '"': set the spacings it sets, move to the next line, then show
-    return [
-        _instruction([ops[0]], "Tw"),
-        _instruction([ops[1]], "Tc"),
-        _instruction([], "T*"),
-        _tj(_kept(_string(ops[2]), edit)),
-    ]
+    tw, tc = _number(float(ops[0])), _number(float(ops[1]))
+    return b" %s Tw %s Tc T* %s" % (tw, tc, _tj(_kept(_string(ops[2]), edit)))
 
 
 def _kept(elements: Elements, edit: _Edit) -> Elements:
     """A TJ array without the edit's glyphs: each becomes a number of the same advance."""
     font, out = edit.font, Elements()
-    removed: dict[int, list[int]] = {}
-    for ei, gi in sorted(edit.glyphs):
-        removed.setdefault(ei, []).append(gi)
+    removed = {ei: sorted(glyphs) for ei, glyphs in edit.glyphs.items()}
     for ei, element in enumerate(elements):
         if isinstance(element, float):
             _push_number(out, element)
@@ -1019,18 +1118,28 @@ def _kept(elements: Elements, edit: _Edit) -> Elements:
             out.append(element)
             continue
         codes, keep_from = font.split(element), 0
-        for gi in removed[ei]:
-            start, end, code = codes[gi]
+        for first, last in _runs(removed[ei]):
+            start = codes[first][0]
             if start > keep_from:
                 out.append(element[keep_from:start])
-            spacing = edit.char_spacing
-            if font.word_space(code, end - start):
-                spacing += edit.word_spacing
-            _push_number(out, -1000.0 * (font.width(code) + spacing / edit.size))
-            keep_from = end
+            keep_from = codes[last][1]
+            gone = element[start:keep_from]  # whole codes: it splits as they did
+            advance = font.advance(gone, edit.size, edit.char_spacing, edit.word_spacing)
+            _push_number(out, -1000.0 * advance / edit.size)
         if keep_from < len(element):
             out.append(element[keep_from:])
     return out
+
+
+def _runs(indices: list[int]) -> Iterator[tuple[int, int]]:
+    """Sorted indices as runs of consecutive ones: (first, last) each."""
+    first = last = indices[0]
+    for i in indices[1:]:
+        if i != last + 1:
+            yield first, last
+            first = i
+        last = i
+    yield first, last
 
 
 def _push_number(out: Elements, value: float) -> None:
@@ -1040,17 +1149,20 @@ def _push_number(out: Elements, value: float) -> None:
         out.append(value)
 
 
-def _tj(elements: Elements) -> Any:
-    items = [
-        # 4 decimals of 1/1000 em are far below a pixel; pikepdf writes no exponent
-        pikepdf.String(e) if isinstance(e, bytes) else Decimal(f"{e:.4f}").normalize()
-        for e in elements
-    ]
-    return _instruction([pikepdf.Array(items)], "TJ")
+def _tj(elements: Elements) -> bytes:
+    items = [_number(e) if isinstance(e, float) else _literal(e) for e in elements]
+    return b"[" + b" ".join(items) + b"] TJ"
 
 
-def _instruction(operands: list[Any], operator: str) -> Any:
-    return pikepdf.ContentStreamInstruction(operands, pikepdf.Operator(operator))
+def _number(value: float) -> bytes:
+    """4 decimals (of 1/1000 em in a TJ array: far below a pixel), no exponent."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return b"0" if text in ("", "-0") else text.encode("ascii")
+
+
+def _literal(data: bytes) -> bytes:
+    escaped = data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    return b"(" + escaped.replace(b"\r", b"\\r") + b")"
 
 
 # --------------------------------------------------------------------------- fonts
@@ -1066,7 +1178,7 @@ class _Font:
     usable = True
     problem = ""
 
-    def split(self, data: bytes) -> list[tuple[int, int, int]]:
+    def split(self, data: bytes) -> Codes:
         """(start, end, code) for each code in `data`."""
         raise NotImplementedError
 
@@ -1076,9 +1188,13 @@ class _Font:
     def text(self, code: int) -> str | None:
         raise NotImplementedError
 
-    def widths_of(self, data: bytes, codes: list[tuple[int, int, int]]) -> Iterable[float]:
+    def widths_of(self, data: bytes, codes: Codes) -> Iterable[float]:
         """The width of each code of `data` (`codes` is `split(data)`)."""
         return (self.width(code) for _, _, code in codes)
+
+    def codes_of(self, chars: str) -> bytes:
+        """The bytes of every code that reads as (or as containing) one of `chars`."""
+        return b""
 
     def word_space(self, code: int, length: int) -> bool:
         """Tw applies to the single-byte code 32 only (PDF 32000 §9.3.3)."""
@@ -1099,7 +1215,7 @@ class _Unusable(_Font):
     def __init__(self, name: str, problem: str) -> None:
         self.name, self.problem = name, problem
 
-    def split(self, data: bytes) -> list[tuple[int, int, int]]:
+    def split(self, data: bytes) -> Codes:
         return [(i, i + 1, b) for i, b in enumerate(data)]
 
     def width(self, code: int) -> float:
@@ -1109,23 +1225,53 @@ class _Unusable(_Font):
         return None
 
 
+class _ByteCodes(Sequence[tuple[int, int, int]]):
+    """`split` of a one-byte-per-code string, built only for the codes looked at."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    @typing.overload
+    def __getitem__(self, index: int) -> tuple[int, int, int]: ...
+
+    @typing.overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[int, int, int]]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.data)))]
+        if index < 0:
+            index += len(self.data)
+        return index, index + 1, self.data[index]
+
+
 class _SimpleFont(_Font):
     """Type1, TrueType, MMType1, Type3: one byte per code."""
 
     def __init__(self, name: str, widths: list[float], texts: list[str | None]) -> None:
         self.name, self.widths, self.texts = name, widths, texts
 
-    def split(self, data: bytes) -> list[tuple[int, int, int]]:
-        return list(zip(range(len(data)), range(1, len(data) + 1), data, strict=True))
+    def split(self, data: bytes) -> Codes:
+        return _ByteCodes(data)
 
     def width(self, code: int) -> float:
         return self.widths[code]
 
-    def widths_of(self, data: bytes, codes: list[tuple[int, int, int]]) -> Iterable[float]:
+    def widths_of(self, data: bytes, codes: Codes) -> Iterable[float]:
         return map(self.widths.__getitem__, data)  # one byte, one code
 
     def text(self, code: int) -> str | None:
         return self.texts[code]
+
+    def codes_of(self, chars: str) -> bytes:
+        return bytes(
+            code for code, text in enumerate(self.texts) if text and any(c in text for c in chars)
+        )
 
     def advance(self, data: bytes, size: float, tc: float, tw: float) -> float:
         # the hot path for text before a tag on the same line: no per-glyph tuples
@@ -1149,7 +1295,7 @@ class _CidFont(_Font):
         self.name, self.codespace, self.cids = name, codespace, cids
         self.widths, self.default_width, self.texts = widths, default_width, texts
 
-    def split(self, data: bytes) -> list[tuple[int, int, int]]:
+    def split(self, data: bytes) -> Codes:
         return self.codespace.split(data)
 
     def width(self, code: int) -> float:
@@ -1158,6 +1304,14 @@ class _CidFont(_Font):
 
     def text(self, code: int) -> str | None:
         return self.texts.get(code)
+
+    def codes_of(self, chars: str) -> bytes:
+        n = self.codespace.fixed or 2
+        return b"".join(
+            code.to_bytes(n, "big")
+            for code, text in self.texts.items()
+            if code < 1 << (8 * n) and any(ch in text for ch in chars)
+        )
 
 
 class _FontCache:
@@ -1443,7 +1597,7 @@ class _Codespace:
                     ranges.append((len(lo), lo, hi))
         return cls(ranges)
 
-    def split(self, data: bytes) -> list[tuple[int, int, int]]:
+    def split(self, data: bytes) -> Codes:
         if self.fixed:
             n = self.fixed
             return [
