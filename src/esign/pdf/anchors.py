@@ -441,7 +441,8 @@ def _real_chars(textpage: Any, offsets: _Offsets, match: re.Match[str]) -> list[
     # text → char indices increase strictly, so equal offsets at both ends mean every index
     # in between is offset the same way: one call per tag instead of one per char
     shift = first - start if first >= 0 and last - first == end - start else None
-    direct = shift is not None and offsets.units is None  # the usual case: no lookups
+    if shift is not None and offsets.units is None:  # the usual case: no lookups
+        return _direct_runs(textpage, match, offsets.base + shift)
     runs: list[list[int]] = [[]]
     text = match.string
     for offset in range(match.start(), match.end()):
@@ -450,17 +451,31 @@ def _real_chars(textpage: Any, offsets: _Offsets, match: re.Match[str]) -> list[
             if runs[-1]:
                 runs.append([])
             continue
-        if direct:
-            char_index = offset + offsets.base + (shift or 0)
-        else:
-            text_index = offsets(offset)
-            char_index = text_index + shift if shift is not None else char_at(text_index)
-            if char_index < 0 or (runs[-1] and runs[-1][-1] == char_index):
-                continue
+        text_index = offsets(offset)
+        char_index = text_index + shift if shift is not None else char_at(text_index)
+        if char_index < 0 or (runs[-1] and runs[-1][-1] == char_index):
+            continue
         if char.isspace() and pdfium_c.FPDFText_IsGenerated(textpage, char_index) != 0:
             continue  # a space PDFium inferred from a gap: nothing to remove
         runs[-1].append(int(char_index))
     return [run for run in runs if run]
+
+
+def _direct_runs(textpage: Any, match: re.Match[str], shift: int) -> list[list[int]]:
+    """`_real_chars` when char index = text offset + `shift`: only spaces need a query."""
+    runs, text = [], match.string
+    for line in _LINE.finditer(text, match.start(), match.end()):
+        run = list(range(line.start() + shift, line.end() + shift))
+        for space in reversed([m.start() for m in _SPACE.finditer(line.group())]):
+            if pdfium_c.FPDFText_IsGenerated(textpage, run[space]):
+                del run[space]
+        if run:
+            runs.append(run)
+    return runs
+
+
+_LINE = re.compile(r"[^\r\n]+")
+_SPACE = re.compile(r"\s")
 
 
 # --------------------------------------------------------------------------- phase 2: remove
@@ -792,11 +807,11 @@ class _Walk:
                 x -= element / 1000.0 * size * scale
                 continue
             codes = font.split(element)
-            starts = _glyph_starts(font, element, codes, x, gs)
-            found = _glyphs_on(starts, m, gs.rise, candidates, codes)
+            sums, k = _glyph_starts(font, element, codes, gs)
+            found = _glyphs_on(sums, x, k, m, gs.rise, candidates)
             if found:
                 self._record(gs, font, instruction, ei, found)
-            x = starts[-1]
+            x += k * sums[-1]
         for t in candidates:  # a tag left half removed continues in what follows
             hit = t.hit
             if 0 < hit.removed < hit.chars:
@@ -858,56 +873,53 @@ def _name(token: bytes) -> str:
 
 
 def _glyph_starts(
-    font: _Font, data: bytes, codes: Codes, x: float, gs: _GraphicsState
-) -> list[float]:
-    """Text-space x of each glyph's origin, then the end of the last (len(codes) + 1 values)."""
+    font: _Font, data: bytes, codes: Codes, gs: _GraphicsState
+) -> tuple[list[float], float]:
+    """(sums, k): glyph i of the string starts k · sums[i] after the string's start in text
+    space, and the string ends k · sums[-1] after it (len(codes) + 1 sums)."""
     width, size, tc, scale = font.width, gs.size, gs.char_spacing, gs.scale
     if tc == 0 and gs.word_spacing == 0:  # the usual case: widths alone
-        k = size * scale
         widths = font.widths_of(data, codes)
-        return [x + k * w for w in itertools.accumulate(widths, initial=0.0)]
+        return list(itertools.accumulate(widths, initial=0.0)), size * scale
     space = tc + gs.word_spacing  # Tw applies to single-byte code 32 only
     advances = [
         (width(code) * size + (space if code == 32 and end - start == 1 else tc)) * scale
         for start, end, code in codes
     ]
-    return list(itertools.accumulate(advances, initial=x))
+    return list(itertools.accumulate(advances, initial=0.0)), 1.0
 
 
 def _glyphs_on(
-    starts: list[float],
-    m: Matrix,
-    rise: float,
-    candidates: list[_Target],
-    codes: Codes,
+    sums: list[float], x: float, k: float, m: Matrix, rise: float, candidates: list[_Target]
 ) -> set[int]:
     """Indices of the glyphs that start on a tag's run of chars (counted in the run).
 
-    Glyph i starts at user-space point origin + starts[i] · (a, b): a line. A run whose ends
+    Glyph i starts at user-space point origin + (x + k · sums[i]) · (a, b): a line. A run whose ends
     are off that line is skipped at once; for the others, the span between the ends' x along
     the line is solved for and looked up.
     """
     a, b, c, d, e, f = m
     ox, oy = rise * c + e, rise * d + f  # user-space point of text-space x = 0
     norm = a * a + b * b
-    if norm < 1e-12:
+    if norm < 1e-12 or k == 0:
         return set()  # a degenerate matrix draws nothing
     length = math.sqrt(norm)
     tol = MATCH_TOLERANCE / length  # the tolerance in text-space units along the line
     off_line = MATCH_TOLERANCE * length
-    count = len(codes)
-    ordered = all(map(operator.le, starts, starts[1:]))  # false only with backward kerning
+    count = len(sums) - 1
+    ordered = k > 0 and all(map(operator.le, sums, sums[1:]))  # false with backward kerning
     found: set[int] = set()
     for t in candidates:
         rx0, ry0, rx1, ry1 = t.x0 - ox, t.y0 - oy, t.x1 - ox, t.y1 - oy
         if abs(rx0 * b - ry0 * a) > off_line or abs(rx1 * b - ry1 * a) > off_line:
             continue  # not on this string's baseline
         lo, hi = sorted(((rx0 * a + ry0 * b) / norm, (rx1 * a + ry1 * b) / norm))
+        lo, hi = lo - tol - x, hi + tol - x  # in units of k along the string
         if ordered:
-            first = bisect.bisect_left(starts, lo - tol, 0, count)
-            span: Sequence[int] = range(first, bisect.bisect_right(starts, hi + tol, first, count))
+            first = bisect.bisect_left(sums, lo / k, 0, count)
+            span: Sequence[int] = range(first, bisect.bisect_right(sums, hi / k, first, count))
         else:
-            span = [i for i in range(count) if lo - tol <= starts[i] <= hi + tol]
+            span = [i for i in range(count) if lo <= k * sums[i] <= hi]
         if span:
             t.matched += len(span)
             found.update(span)
