@@ -22,8 +22,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Table, TableStyle
 
 from esign.domain.enums import FieldOption, FieldType
-from esign.pdf import anchors
 from esign.pdf.anchors import AnchorScan, FoundTag, scan_and_strip
+from esign.pdf.anchors import remove as anchor_removal
 from tests.pdf.builders import (
     VeraIdentityH,
     canvas_pdf,
@@ -535,7 +535,7 @@ def test_unreadable_input_is_reported_not_raised(data: bytes) -> None:
 
 def test_unparsable_page_content_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     """qpdf tolerates most broken content, so its refusal is simulated for page 2 only."""
-    read = anchors._page_content
+    read = anchor_removal._page_content
     calls: list[int] = []
 
     def fussy(page: pikepdf.Object) -> bytes:
@@ -544,7 +544,7 @@ def test_unparsable_page_content_is_reported_not_raised(monkeypatch: pytest.Monk
             raise pikepdf.PdfError("content stream: unexpected EOF")
         return read(page)
 
-    monkeypatch.setattr(anchors, "_page_content", fussy)
+    monkeypatch.setattr(anchor_removal, "_page_content", fussy)
 
     def draw(c: Canvas) -> None:
         c.setFont("Helvetica", 12)
