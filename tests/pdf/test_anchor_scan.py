@@ -24,6 +24,7 @@ from reportlab.platypus import Table, TableStyle
 
 from esign.domain.enums import FieldOption, FieldType
 from esign.pdf.anchors import AnchorScan, FoundTag, scan_and_strip
+from esign.pdf.anchors import remove as anchor_removal
 from tests.pdf.builders import (
     VeraIdentityH,
     canvas_pdf,
@@ -535,16 +536,16 @@ def test_unreadable_input_is_reported_not_raised(data: bytes) -> None:
 
 def test_unparsable_page_content_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     """qpdf tolerates most broken content, so its refusal is simulated for page 2 only."""
-    parse = pikepdf.parse_content_stream
+    read = anchor_removal._page_content
     calls: list[int] = []
 
-    def fussy(page: pikepdf.Page, operators: str = "") -> list[object]:
+    def fussy(page: pikepdf.Object) -> bytes:
         calls.append(1)
         if len(calls) == 2:
             raise pikepdf.PdfError("content stream: unexpected EOF")
-        return list(parse(page, operators))
+        return read(page)
 
-    monkeypatch.setattr(pikepdf, "parse_content_stream", fussy)
+    monkeypatch.setattr(anchor_removal, "_page_content", fussy)
 
     def draw(c: Canvas) -> None:
         c.setFont("Helvetica", 12)

@@ -1,15 +1,19 @@
 """Page geometry shared by the PDF adapters: pages as displayed (CropBox ∩ MediaBox, turned
-by /Rotate), which is what field coordinates on the wire are relative to."""
+by /Rotate), which is what field coordinates on the wire are relative to; and the 2-D
+matrices of PDF's user space."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pikepdf
 
 from esign.domain.model import PageSize
 
 Matrix = tuple[float, float, float, float, float, float]
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +26,42 @@ class Displayed:
     top: float
     rotation: int
 
+    @classmethod
+    def of(cls, media: Iterable[Any], crop: Iterable[Any], rotation: int) -> Displayed:
+        """From the page's boxes (any corner order) and its /Rotate."""
+        media_box, crop_box = _ordered(media), _ordered(crop)
+        left, bottom = max(media_box[0], crop_box[0]), max(media_box[1], crop_box[1])
+        right, top = min(media_box[2], crop_box[2]), min(media_box[3], crop_box[3])
+        if right <= left or top <= bottom:  # a crop box outside the media box: show the media
+            left, bottom, right, top = media_box
+        # /Rotate must be a multiple of 90; a file that says otherwise gets the nearest one.
+        return cls(left, bottom, right, top, round(int(rotation) / 90) * 90 % 360)
+
+    @property
+    def width(self) -> float:
+        span = self.right - self.left
+        return self.top - self.bottom if self.rotation in (90, 270) else span
+
+    @property
+    def height(self) -> float:
+        span = self.top - self.bottom
+        return self.right - self.left if self.rotation in (90, 270) else span
+
     @property
     def size(self) -> PageSize:
+        return PageSize(self.width, self.height)
+
+    def to_display(self, ux: float, uy: float) -> tuple[float, float]:
+        """User space → displayed page points, origin top-left, y down."""
+        px, py = ux - self.left, uy - self.bottom
         w, h = self.right - self.left, self.top - self.bottom
-        return PageSize(h, w) if self.rotation in (90, 270) else PageSize(w, h)
+        if self.rotation == 90:
+            return py, px
+        if self.rotation == 180:
+            return w - px, py
+        if self.rotation == 270:
+            return h - py, w - px
+        return px, h - py
 
     def to_user(self) -> Matrix:
         """The matrix from displayed coordinates (origin bottom-left of the page as seen,
@@ -41,20 +77,47 @@ class Displayed:
 
 
 def displayed(page: pikepdf.Page) -> Displayed:
-    media = _ordered(page.mediabox)
-    crop = _ordered(page.cropbox)
-    left, bottom = max(media[0], crop[0]), max(media[1], crop[1])
-    right, top = min(media[2], crop[2]), min(media[3], crop[3])
-    if right <= left or top <= bottom:  # a crop box outside the media box: show the media
-        left, bottom, right, top = media
-    # /Rotate must be a multiple of 90; a file that says otherwise gets the nearest one.
-    return Displayed(left, bottom, right, top, round(int(page.rotation) / 90) * 90 % 360)
+    return Displayed.of(page.mediabox, page.cropbox, int(page.rotation))
 
 
 def page_sizes(pdf: pikepdf.Pdf) -> tuple[PageSize, ...]:
     return tuple(displayed(page).size for page in pdf.pages)
 
 
-def _ordered(box: pikepdf.Array) -> tuple[float, float, float, float]:
+def _ordered(box: Iterable[Any]) -> tuple[float, float, float, float]:
     x0, y0, x1, y1 = (float(v) for v in box)
     return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+# --------------------------------------------------------------------------- matrices
+
+
+def multiply(m: Matrix, n: Matrix) -> Matrix:
+    """m × n for PDF's row-vector matrices (apply m, then n)."""
+    a, b, c, d, e, f = m
+    p, q, r, s, t, u = n
+    return (
+        a * p + b * r,
+        a * q + b * s,
+        c * p + d * r,
+        c * q + d * s,
+        e * p + f * r + t,
+        e * q + f * s + u,
+    )
+
+
+def translate(m: Matrix, tx: float) -> Matrix:
+    """m after moving tx along its x axis (text space advance)."""
+    a, b, c, d, e, f = m
+    return (a, b, c, d, tx * a + e, tx * b + f)
+
+
+def matrix(value: Any) -> Matrix:
+    """A PDF array of six numbers as a Matrix; anything else is the identity."""
+    try:
+        if value is not None and len(value) == 6:
+            a, b, c, d, e, f = (float(v) for v in value)
+            return (a, b, c, d, e, f)
+    except (TypeError, ValueError):
+        pass
+    return IDENTITY

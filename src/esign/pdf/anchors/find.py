@@ -1,0 +1,250 @@
+"""Phase 1: find anchor tags with PDFium (under `PDFIUM_LOCK`), and where their chars are.
+
+Each page's text is searched for open delimiter, no delimiter, close delimiter (`tag_pattern`);
+a tag may wrap onto the next line and is at most `MAX_TAG_CHARS` long. PDFium's text page
+already joins runs split across `Tj`/`TJ` operators, fonts and BT blocks. Text indices (UTF-16
+units) map to char indices through `FPDFText_GetCharIndexFromTextIndex`; each line of a tag is
+one `Target`: its first and last real (not generated) chars' origins and how many there are.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from esign.pdf.anchors.results import UserBox
+from esign.pdf.geometry import Displayed
+from esign.pdf.pdfium_lock import PDFIUM_LOCK
+
+MAX_TAG_CHARS = 400  # longer "tags" are taken to be stray delimiters, not tags
+
+
+def tag_pattern(open_char: str, close_char: str) -> re.Pattern[str]:
+    """Open, then no delimiter, then close: on one line, or wrapped onto the next one."""
+    if len(open_char) != 1 or len(close_char) != 1:
+        raise ValueError("anchor delimiters are single characters")
+    o, c = re.escape(open_char), re.escape(close_char)
+    inner = f"[^{o}{c}\\r\\n]*"
+    return re.compile(f"{o}{inner}(?:\\r?\\n{inner})?{c}")
+
+
+@dataclass(slots=True, eq=False)
+class Hit:
+    page_index: int
+    text: str
+    inner: str
+    box: UserBox
+    anchor: tuple[float, float]  # the field's top-left, displayed page points
+    geometry: Displayed
+    targets: list[Target] = field(default_factory=list)
+
+    @property
+    def chars(self) -> int:
+        return sum(t.count for t in self.targets)
+
+    @property
+    def removed(self) -> int:
+        return sum(min(t.matched, t.count) for t in self.targets)
+
+
+@dataclass(slots=True, eq=False)
+class Target:
+    """A run of a tag's real chars on one baseline (the tag, or each line of a wrapped one):
+    where PDFium says its first and last glyphs start, and how many glyphs it has.
+
+    A glyph whose origin lies on the segment between the two (within `MATCH_TOLERANCE`) is
+    one of them: on one baseline, glyph origins are in reading order.
+    """
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    count: int
+    hit: Hit
+    matched: int = 0  # glyphs found on the segment so far
+
+
+class _CharReader:
+    """Per-char PDFium queries with reusable ctypes out-parameters."""
+
+    def __init__(self, textpage: Any) -> None:
+        self.tp = textpage.raw  # the bare handle: no conversion on every call
+        self._x, self._y = ctypes.c_double(), ctypes.c_double()
+        self._px, self._py = ctypes.byref(self._x), ctypes.byref(self._y)
+        self._rect = pdfium_c.FS_RECTF()
+        self._matrix = pdfium_c.FS_MATRIX()
+
+    def origin(self, index: int) -> tuple[float, float]:
+        pdfium_c.FPDFText_GetCharOrigin(self.tp, index, self._px, self._py)
+        return self._x.value, self._y.value
+
+    def targets(self, runs: list[list[int]], hit: Hit) -> list[Target]:
+        """One `Target` per run of char indices (its first and last char's origins)."""
+        out = []
+        for run in runs:
+            x0, y0 = self.origin(run[0])
+            x1, y1 = self.origin(run[-1]) if len(run) > 1 else (x0, y0)
+            out.append(Target(x0, y0, x1, y1, len(run), hit))
+        return out
+
+    def loose_box(self, index: int) -> tuple[float, float, float, float]:
+        r = self._rect
+        pdfium_c.FPDFText_GetLooseCharBox(self.tp, index, r)
+        return r.left, r.bottom, r.right, r.top
+
+    def em_top(self, index: int, origin: tuple[float, float]) -> tuple[float, float]:
+        """The point one font size above the char's origin, along the text's up direction."""
+        m = self._matrix
+        size = pdfium_c.FPDFText_GetFontSize(self.tp, index)
+        if not pdfium_c.FPDFText_GetMatrix(self.tp, index, m):
+            return origin[0], origin[1] + size
+        return origin[0] + size * m.c, origin[1] + size * m.d
+
+
+def find_tags(
+    pdf: bytes | Path, pattern: re.Pattern[str], open_char: str, errors: list[str]
+) -> list[list[Hit]]:
+    """The hits of every page; a page PDFium cannot read has none and is named in `errors`."""
+    with PDFIUM_LOCK:
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            pages = []
+            for index in range(len(doc)):
+                try:
+                    pages.append(_find_on_page(doc, index, pattern, open_char))
+                except pdfium.PdfiumError as exc:
+                    errors.append(f"page {index + 1}: PDFium could not read it ({exc})")
+                    pages.append([])
+            return pages
+        finally:
+            doc.close()
+
+
+def _find_on_page(doc: Any, index: int, pattern: re.Pattern[str], open_char: str) -> list[Hit]:
+    page = doc[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            text = textpage.get_text_range()
+            if open_char not in text:
+                return []
+            geometry = Displayed.of(page.get_mediabox(), page.get_cropbox(), page.get_rotation())
+            reader = _CharReader(textpage)
+            offsets = _Offsets(text, _first_text_index(textpage))
+            matches = (m for m in pattern.finditer(text) if len(m.group(0)) <= MAX_TAG_CHARS)
+            hits = (_hit(reader, index, geometry, offsets, m) for m in matches)
+            return [hit for hit in hits if hit is not None]
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+
+
+class _Offsets:
+    """Python string offsets → PDFium text indices, which count UTF-16 code units."""
+
+    def __init__(self, text: str, base: int) -> None:
+        self.base = base
+        self.units: list[int] | None = None
+        if _ASTRAL.search(text):  # a char beyond U+FFFF takes two units: shift what follows
+            self.units = list(
+                itertools.accumulate((1 + (ord(c) > 0xFFFF) for c in text), initial=0)
+            )
+
+    def __call__(self, offset: int) -> int:
+        return self.base + (offset if self.units is None else self.units[offset])
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _first_text_index(textpage: Any) -> int:
+    """The text index of the first char `get_text_range()` returned (see pypdfium2)."""
+    count = pdfium_c.FPDFText_CountChars(textpage)
+    for char_index in range(count):
+        text_index = pdfium_c.FPDFText_GetTextIndexFromCharIndex(textpage, char_index)
+        if text_index >= 0:
+            return int(text_index)
+    return 0
+
+
+def _hit(
+    reader: _CharReader,
+    page_index: int,
+    geom: Displayed,
+    offsets: _Offsets,
+    match: re.Match[str],
+) -> Hit | None:
+    runs = _real_chars(reader.tp, offsets, match)
+    if not runs:
+        return None
+    first, last = runs[0][0], runs[-1][-1]
+    origin = reader.origin(first)
+    points = [geom.to_display(*origin), geom.to_display(*reader.em_top(first, origin))]
+    anchor = (min(p[0] for p in points), min(p[1] for p in points))
+    # the union of the first and last chars' boxes: exact for a tag on one line (all its
+    # chars share the line's loose height), and spanning both lines of a wrapped tag
+    l0, b0, r0, t0 = reader.loose_box(first)
+    l1, b1, r1, t1 = reader.loose_box(last)
+    box = UserBox(min(l0, l1), min(b0, b1), max(r0, r1), max(t0, t1))
+    inner = match.group(0)[1:-1]
+    if "\r" in inner or "\n" in inner:
+        inner = re.sub(r"[\r\n]+", " ", inner)
+    hit = Hit(page_index, match.group(0), inner, box, anchor, geom)
+    hit.targets = reader.targets(runs, hit)
+    return hit
+
+
+def _real_chars(textpage: Any, offsets: _Offsets, match: re.Match[str]) -> list[list[int]]:
+    """The char indices behind the match's text, without generated spaces and line breaks, in
+    runs: a new one starts after each line break (a tag wrapped onto the next line)."""
+    start, end = offsets(match.start()), offsets(match.end() - 1)
+    char_at = functools.partial(pdfium_c.FPDFText_GetCharIndexFromTextIndex, textpage)
+    first, last = char_at(start), char_at(end)
+    # text → char indices increase strictly, so equal offsets at both ends mean every index
+    # in between is offset the same way: one call per tag instead of one per char
+    shift = first - start if first >= 0 and last - first == end - start else None
+    if shift is not None and offsets.units is None:  # the usual case: no lookups
+        return _direct_runs(textpage, match, offsets.base + shift)
+    runs: list[list[int]] = [[]]
+    text = match.string
+    for offset in range(match.start(), match.end()):
+        char = text[offset]
+        if char in "\r\n":  # always generated: line breaks are not glyphs
+            if runs[-1]:
+                runs.append([])
+            continue
+        text_index = offsets(offset)
+        char_index = text_index + shift if shift is not None else char_at(text_index)
+        if char_index < 0 or (runs[-1] and runs[-1][-1] == char_index):
+            continue
+        if char.isspace() and pdfium_c.FPDFText_IsGenerated(textpage, char_index) != 0:
+            continue  # a space PDFium inferred from a gap: nothing to remove
+        runs[-1].append(int(char_index))
+    return [run for run in runs if run]
+
+
+def _direct_runs(textpage: Any, match: re.Match[str], shift: int) -> list[list[int]]:
+    """`_real_chars` when char index = text offset + `shift`: only spaces need a query."""
+    runs, text = [], match.string
+    for line in _LINE.finditer(text, match.start(), match.end()):
+        run = list(range(line.start() + shift, line.end() + shift))
+        for space in reversed([m.start() for m in _SPACE.finditer(line.group())]):
+            if pdfium_c.FPDFText_IsGenerated(textpage, run[space]):
+                del run[space]
+        if run:
+            runs.append(run)
+    return runs
+
+
+_LINE = re.compile(r"[^\r\n]+")
+_SPACE = re.compile(r"\s")
