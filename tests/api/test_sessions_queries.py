@@ -20,6 +20,8 @@ from tests.api.session_helpers import (
     add_field,
     assert_error,
     assert_not_found,
+    blob_keys,
+    blob_path,
     cancelled,
     check_refused_in,
     completed,
@@ -380,6 +382,15 @@ def test_document_file_returns_the_pdf(api: Api) -> None:
     assert r.headers["content-type"] == "application/pdf"
     assert 'filename="offer.pdf"' in r.headers["content-disposition"]
     assert r.content == base64.b64decode(doc["FileBytes"])
+    assert r.headers["content-length"] == str(len(r.content))
+
+
+def test_document_file_whose_bytes_went_meanwhile_is_an_error(api: Api) -> None:
+    sid = new_session(api)
+    doc_id = get_session(api, sid)["Documents"][0]["DocumentId"]
+    for key in blob_keys(api.rt, api, sid):
+        blob_path(api.rt, key).unlink()
+    assert_error(api.get(f"{S}/{sid}/documents/{doc_id}/file"), PURGED_TEXT)
 
 
 def test_document_file_errors(api: Api) -> None:

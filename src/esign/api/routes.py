@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from esign.api import encode, wire
 from esign.api.codec import WireError
@@ -293,15 +295,22 @@ def session_files(ctx: Ctx) -> dict[str, Any]:
 
 
 def document_file(ctx: Ctx) -> Response:
-    name, data = documents.document_file(
+    name, file = documents.document_file(
         ctx.deps, ctx.who, ctx.params["id"], ctx.params["documentId"]
     )
     safe = name.replace('"', "").replace("\r", "").replace("\n", "")
-    return Response(
-        data,
+    size = os.fstat(file.fileno()).st_size
+    return StreamingResponse(
+        _chunks(file),
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{safe}"'},
+        headers={"Content-Disposition": f'inline; filename="{safe}"', "Content-Length": str(size)},
     )
+
+
+def _chunks(file: BinaryIO, size: int = 256 * 1024) -> Iterator[bytes]:
+    with file:
+        while chunk := file.read(size):
+            yield chunk
 
 
 def page_image(ctx: Ctx) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from esign.domain import documents as rules
 from esign.domain.audit import SYSTEM, AuditKind
@@ -233,13 +234,19 @@ def _viewable(session: SigningSession, document_id: str) -> Document:
 
 def document_file(
     deps: Deps, caller: Caller, session_id: str, document_id: str
-) -> tuple[str, bytes]:
-    """GetDocumentFile: the prepared PDF (name, bytes), once processing has made it."""
+) -> tuple[str, BinaryIO]:
+    """GetDocumentFile: the prepared PDF's name and the file opened for reading (the caller
+    closes it), once processing has made it. Opened here, so a purge after this call cannot
+    take it from under a download, and a 100 MB PDF is streamed, never held whole."""
     with deps.uow(write=False) as uow:
         session = load(uow, caller, session_id)
     doc = _viewable(session, document_id)
     assert doc.blob_key is not None
-    return doc.file_name, deps.blobs.get(doc.blob_key)
+    try:
+        with deps.blobs.local_file(doc.blob_key) as path:
+            return doc.file_name, path.open("rb")
+    except (KeyError, OSError):  # purged between the read and the open
+        raise SessionPurged(session_id=session.id) from None
 
 
 def _render(deps: Deps, doc: Document, source: str, page_index: int, width: int) -> bytes:
