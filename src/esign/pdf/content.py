@@ -11,6 +11,9 @@ replaced in place while every other byte of the stream stays as it was. Operands
 `skip` lets a caller jump over whole text objects (`BT … ET`) it knows it does not need: a
 compiled pattern (see `skippable_text_objects`) is tried where a `BT` starts.
 
+The usual instruction (numbers and names, at most one simple string or array, an operator)
+is read with one pattern match; anything else token by token.
+
 Inline images (`BI … ID data EI`) become one `BI` instruction; the data ends at the first
 `EI` between whitespace, the usual heuristic. Nothing here raises on malformed content: stray
 bytes are dropped, an unterminated string runs to the end of the stream.
@@ -40,6 +43,28 @@ _TOKEN = re.compile(
     rb"|(?P<other>.))",
     re.S,
 )
+# The usual instruction in one match: numbers and names (each followed by whitespace), then at
+# most one literal string (no nested parentheses) or array of such strings and numbers, then the
+# operator. Anything else is read token by token (`_TOKEN`).
+_WS_CLASS = rb"[\x00\t\n\x0c\r ]"
+_SIMPLE_STRING = rb"\((?:[^()\\]++|\\.)*+\)"
+_INSTRUCTION = re.compile(
+    _WS_CLASS + rb"*+(?P<ops>(?:(?:[-+.0-9]++|/" + _REGULAR + rb"*+)" + _WS_CLASS + rb"++)*+)"
+    rb"(?:(?P<str>" + _SIMPLE_STRING + rb")" + _WS_CLASS + rb"*+"
+    rb"|(?P<arr>\[(?:"
+    + _WS_CLASS
+    + rb"++|[-+.0-9]++(?!"
+    + _REGULAR
+    + rb")|"
+    + _SIMPLE_STRING
+    + rb")*+\])"
+    + _WS_CLASS
+    + rb"*+)?"
+    rb"(?P<op>[^\x00\t\n\x0c\r ()<>\[\]{}/%+.0-9\-]" + _REGULAR + rb"*+)",
+    re.S,
+)
+_ARRAY_ITEM = re.compile(rb"[-+.0-9]++|" + _SIMPLE_STRING, re.S)
+_OPERAND_WORDS = frozenset((b"true", b"false", b"null"))
 _ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
 _ESCAPES = {
     b"n": b"\n",
@@ -73,6 +98,33 @@ class Lexer:
 
     def next(self) -> Instruction | None:
         """The next instruction, or None at the end of the stream."""
+        data, skip = self.data, self.skip
+        while True:
+            m = _INSTRUCTION.match(data, self.pos)
+            if m is None:
+                return self._next_token_by_token()
+            word = m.group("op")
+            if word in _OPERAND_WORDS:
+                return self._next_token_by_token()
+            start = m.start("ops")
+            if word == b"BT" and skip is not None and start == m.start("op"):
+                skipped = skip.match(data, start)
+                if skipped is not None and skipped.end() > start:
+                    self.pos = skipped.end()
+                    continue
+            self.pos = end = m.end()
+            operands: list[Any] = m.group("ops").split()
+            if (string := m.group("str")) is not None:
+                operands.append(String(_unescape(string[1:-1])))
+            elif (array := m.group("arr")) is not None:
+                operands.append([_item(item) for item in _ARRAY_ITEM.findall(array)])
+            if word == b"BI":
+                end = self._inline_image(end)
+            return word, operands, start, end
+
+    def _next_token_by_token(self) -> Instruction | None:
+        """`next` for what `_INSTRUCTION` does not cover: dictionaries, hex strings, nested
+        parentheses, comments, operands not followed by whitespace, unclosed arrays."""
         data, match = self.data, _TOKEN.match
         operands: list[Any] = []
         stack: list[list[Any]] = []
@@ -159,6 +211,11 @@ class Lexer:
         end = _INLINE_DATA_END.search(data, marker.end())
         self.pos = len(data) if end is None else end.end()
         return self.pos
+
+
+def _item(token: bytes) -> Any:
+    """An element of an array `_INSTRUCTION` matched: a number token or a literal string."""
+    return String(_unescape(token[1:-1])) if token[0] == 0x28 else token
 
 
 def _unescape(raw: bytes) -> bytes:

@@ -45,14 +45,15 @@ class Hit:
     anchor: tuple[float, float]  # the field's top-left, displayed page points
     geometry: Displayed
     targets: list[Target] = field(default_factory=list)
-
-    @property
-    def chars(self) -> int:
-        return sum(t.count for t in self.targets)
+    chars: int = 0  # the targets' glyphs, all told
 
     @property
     def removed(self) -> int:
-        return sum(min(t.matched, t.count) for t in self.targets)
+        targets = self.targets
+        if len(targets) == 1:  # the usual tag, on one line
+            t = targets[0]
+            return t.matched if t.matched < t.count else t.count
+        return sum(min(t.matched, t.count) for t in targets)
 
 
 @dataclass(slots=True, eq=False)
@@ -87,11 +88,12 @@ class _CharReader:
         pdfium_c.FPDFText_GetCharOrigin(self.tp, index, self._px, self._py)
         return self._x.value, self._y.value
 
-    def targets(self, runs: list[list[int]], hit: Hit) -> list[Target]:
-        """One `Target` per run of char indices (its first and last char's origins)."""
-        out = []
+    def targets(self, runs: list[list[int]], hit: Hit, first: tuple[float, float]) -> list[Target]:
+        """One `Target` per run of char indices (its first and last char's origins); `first`
+        is the origin of the first run's first char."""
+        out: list[Target] = []
         for run in runs:
-            x0, y0 = self.origin(run[0])
+            x0, y0 = first if not out else self.origin(run[0])
             x1, y1 = self.origin(run[-1]) if len(run) > 1 else (x0, y0)
             out.append(Target(x0, y0, x1, y1, len(run), hit))
         return out
@@ -101,13 +103,14 @@ class _CharReader:
         pdfium_c.FPDFText_GetLooseCharBox(self.tp, index, r)
         return r.left, r.bottom, r.right, r.top
 
-    def em_top(self, index: int, origin: tuple[float, float]) -> tuple[float, float]:
-        """The point one font size above the char's origin, along the text's up direction."""
+    def em_top(self, index: int, x: float, y: float) -> tuple[float, float]:
+        """The point one font size above the char's origin (x, y), along the text's up
+        direction."""
         m = self._matrix
         size = pdfium_c.FPDFText_GetFontSize(self.tp, index)
         if not pdfium_c.FPDFText_GetMatrix(self.tp, index, m):
-            return origin[0], origin[1] + size
-        return origin[0] + size * m.c, origin[1] + size * m.d
+            return x, y + size
+        return x + size * m.c, y + size * m.d
 
 
 def find_tags(
@@ -155,7 +158,8 @@ class _Offsets:
     def __init__(self, text: str, base: int) -> None:
         self.base = base
         self.units: list[int] | None = None
-        if _ASTRAL.search(text):  # a char beyond U+FFFF takes two units: shift what follows
+        # a char beyond U+FFFF takes two units: shift what follows
+        if not text.isascii() and _ASTRAL.search(text):
             self.units = list(
                 itertools.accumulate((1 + (ord(c) > 0xFFFF) for c in text), initial=0)
             )
@@ -188,19 +192,22 @@ def _hit(
     if not runs:
         return None
     first, last = runs[0][0], runs[-1][-1]
-    origin = reader.origin(first)
-    points = [geom.to_display(*origin), geom.to_display(*reader.em_top(first, origin))]
-    anchor = (min(p[0] for p in points), min(p[1] for p in points))
+    origin = ox, oy = reader.origin(first)
+    ax, ay = geom.to_display(ox, oy)
+    bx, by = geom.to_display(*reader.em_top(first, ox, oy))
+    anchor = (ax if ax < bx else bx, ay if ay < by else by)
     # the union of the first and last chars' boxes: exact for a tag on one line (all its
     # chars share the line's loose height), and spanning both lines of a wrapped tag
     l0, b0, r0, t0 = reader.loose_box(first)
-    l1, b1, r1, t1 = reader.loose_box(last)
+    l1, b1, r1, t1 = reader.loose_box(last) if last != first else (l0, b0, r0, t0)
     box = UserBox(min(l0, l1), min(b0, b1), max(r0, r1), max(t0, t1))
-    inner = match.group(0)[1:-1]
+    text = match.group(0)
+    inner = text[1:-1]
     if "\r" in inner or "\n" in inner:
         inner = re.sub(r"[\r\n]+", " ", inner)
-    hit = Hit(page_index, match.group(0), inner, box, anchor, geom)
-    hit.targets = reader.targets(runs, hit)
+    hit = Hit(page_index, text, inner, box, anchor, geom)
+    hit.targets = reader.targets(runs, hit, origin)
+    hit.chars = sum(map(len, runs))
     return hit
 
 
@@ -237,10 +244,11 @@ def _direct_runs(textpage: Any, match: re.Match[str], shift: int) -> list[list[i
     """`_real_chars` when char index = text offset + `shift`: only spaces need a query."""
     runs, text = [], match.string
     for line in _LINE.finditer(text, match.start(), match.end()):
-        run = list(range(line.start() + shift, line.end() + shift))
-        for space in reversed([m.start() for m in _SPACE.finditer(line.group())]):
-            if pdfium_c.FPDFText_IsGenerated(textpage, run[space]):
-                del run[space]
+        start = line.start()
+        run = list(range(start + shift, line.end() + shift))
+        for space in reversed([m.start() for m in _SPACE.finditer(text, start, line.end())]):
+            if pdfium_c.FPDFText_IsGenerated(textpage, space + shift):
+                del run[space - start]
         if run:
             runs.append(run)
     return runs

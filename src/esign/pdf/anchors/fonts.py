@@ -27,6 +27,7 @@ class Font:
     name = "?"
     usable = True
     problem = ""
+    nonnegative = False  # every width ≥ 0: glyphs shown without spacing start in order
 
     def split(self, data: bytes) -> Codes:
         """(start, end, code) for each code in `data`."""
@@ -105,6 +106,7 @@ class _SimpleFont(Font):
 
     def __init__(self, name: str, widths: list[float], texts: list[str | None]) -> None:
         self.name, self.widths, self.texts = name, widths, texts
+        self.nonnegative = min(widths, default=0.0) >= 0
 
     def split(self, data: bytes) -> Codes:
         return _ByteCodes(data)
@@ -144,6 +146,7 @@ class _CidFont(Font):
     ) -> None:
         self.name, self.codespace, self.cids = name, codespace, cids
         self.widths, self.default_width, self.texts = widths, default_width, texts
+        self.nonnegative = default_width >= 0 and all(w >= 0 for w in widths.values())
 
     def split(self, data: bytes) -> Codes:
         return self.codespace.split(data)

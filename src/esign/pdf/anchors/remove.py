@@ -381,7 +381,9 @@ class _Walk:
                 continue
             codes = font.split(element)
             sums, k = _glyph_starts(font, element, codes, gs)
-            found = _glyphs_on(sums, x, k, m, gs.rise, candidates)
+            # glyph starts only grow when every advance does (not with backward kerning)
+            plain = font.nonnegative and gs.char_spacing == 0 and gs.word_spacing == 0
+            found = _glyphs_on(sums, x, k, m, gs.rise, candidates, plain)
             if found:
                 self._record(gs, font, instruction, ei, found)
             x += k * sums[-1]
@@ -463,9 +465,17 @@ def _glyph_starts(
 
 
 def _glyphs_on(
-    sums: list[float], x: float, k: float, m: Matrix, rise: float, candidates: list[Target]
+    sums: list[float],
+    x: float,
+    k: float,
+    m: Matrix,
+    rise: float,
+    candidates: list[Target],
+    increasing: bool = False,
 ) -> set[int]:
     """Indices of the glyphs that start on a tag's run of chars (counted in the run).
+
+    `increasing`: `sums` are known not to decrease (else they are looked at).
 
     Glyph i starts at user-space point origin + (x + k · sums[i]) · (a, b): a line. A run whose ends
     are off that line is skipped at once; for the others, the span between the ends' x along
@@ -480,7 +490,8 @@ def _glyphs_on(
     tol = MATCH_TOLERANCE / length  # the tolerance in text-space units along the line
     off_line = MATCH_TOLERANCE * length
     count = len(sums) - 1
-    ordered = k > 0 and all(map(operator.le, sums, sums[1:]))  # false with backward kerning
+    # false with backward kerning; `increasing` says so without looking
+    ordered = k > 0 and (increasing or all(map(operator.le, sums, sums[1:])))
     found: set[int] = set()
     for t in candidates:
         rx0, ry0, rx1, ry1 = t.x0 - ox, t.y0 - oy, t.x1 - ox, t.y1 - oy
