@@ -38,6 +38,12 @@ class Spec:
     max_length: int = MAX_STRING
     # For an object whose members are all its keys may be: why any other key is refused.
     closed: str = ""
+    # An object's member for each lower-cased key or alias, built once.
+    by_lower: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_lower.update({k.lower(): k for k in self.members})
+        self.by_lower.update({a.lower(): target for a, target in self.aliases.items()})
 
 
 STR = Spec("str")
@@ -250,8 +256,7 @@ def _props(spec: Spec, value: Any, path: str) -> list[tuple[str, str]]:
 def _obj(spec: Spec, value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise WireError(path, f"expected an object ({spec.name})")
-    by_lower = {k.lower(): k for k in spec.members}
-    by_lower.update({a.lower(): target for a, target in spec.aliases.items()})
+    by_lower = spec.by_lower
     out: dict[str, Any] = {}
     for key, raw in value.items():
         canonical = by_lower.get(str(key).lower())
