@@ -70,3 +70,22 @@ def test_rolled_back_with_its_transaction(runtime: Runtime) -> None:
         conn.rollback()
     with runtime.engine.connect() as conn:
         assert conn.execute(select(t.sessions)).first() is None
+
+
+def test_sqlite_writers_share_one_connection_that_goes_with_the_engine(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "sqlite":
+        return
+    from esign.storage.unit_of_work import SqlUnitOfWorkFactory
+
+    factory = runtime.deps.uow
+    assert isinstance(factory, SqlUnitOfWorkFactory)
+    seen = set()
+    for _ in range(3):
+        with factory() as uow:
+            seen.add(id(uow.sessions._c.connection.driver_connection))
+            uow.commit()
+    assert len(seen) == 1
+    writer = factory._write_engine
+    assert writer is not runtime.engine and writer.pool.checkedin() == 1
+    runtime.engine.dispose()
+    assert writer.pool.checkedin() == 0

@@ -35,11 +35,23 @@ def make_engine(url: str) -> Engine:
     )
 
 
-def _sqlite_engine(url: str) -> Engine:
+def writer_engine(engine: Engine) -> Engine | None:
+    """SQLite: an engine of one connection for this process's writers, who queue on a lock
+    anyway. SQLite drops a connection's page cache whenever another connection wrote since
+    its last transaction, so writers taking turns on pooled connections re-read every page
+    they touch (dozens of reads a CreateSession); one writer connection keeps its cache."""
+    if engine.dialect.name != "sqlite":
+        return None
+    writer = _sqlite_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    event.listen(engine, "engine_disposed", lambda _engine: writer.dispose())
+    return writer
+
+
+def _sqlite_engine(url: str, pool_size: int = 20) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=20,
+        pool_size=pool_size,
         json_serializer=_json_text,
         json_deserializer=orjson.loads,
     )

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from esign.domain.jobs import Job
 from esign.domain.ports import JobDispatcher
 from esign.storage.audit_repo import AuditRepo
-from esign.storage.database import WRITE_OPTION
+from esign.storage.database import WRITE_OPTION, writer_engine
 from esign.storage.job_repos import JobRepo, WebhookRepo
 from esign.storage.repositories import (
     ApiKeyRepo,
@@ -144,7 +144,10 @@ class SqlUnitOfWorkFactory:
         self.dispatcher = dispatcher
         # SQLite has one writer. Queueing this process's writers on a lock is fair and quick;
         # leaving them to SQLite's busy handler makes them sleep and retry (p99 of seconds).
+        # They share one connection, whose page cache stays valid from write to write.
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._write_engine = writer_engine(engine) or engine
 
     def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.dispatcher, write, self._write_lock)
+        engine = self._write_engine if write else self.engine
+        return SqlUnitOfWork(engine, self.dispatcher, write, self._write_lock)
