@@ -62,6 +62,9 @@ def test_delete_removes_the_category_under_any_spelling(api: Api) -> None:
     assert api.get(A)["Categories"] == ["Legal"]
     assert_not_found(api.delete(f"{A}/Forms"))
     assert api.get(A)["Categories"] == ["Legal"]
+    # A document naming it now is refused at once (no cached settings still hold it).
+    answer = api.create_session(documents=[pdf_document(AnchorTagsAdjustmentCategory="Forms")])
+    assert "'Forms' does not exist" in answer["Details"][0]
 
 
 def test_unknown_tag_type_is_an_error_naming_it(api: Api) -> None:

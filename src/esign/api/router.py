@@ -90,10 +90,16 @@ class Dispatcher:
         self._limiter = CapacityLimiter(threads)
         self.routes = routes
         self._max_body = max_body
+        # A parameter never spans a slash, so only routes of as many segments can match.
+        self._by_segments: dict[int, list[Route]] = {}
+        for route in routes:
+            segments = route.path.strip("/").count("/") + 1
+            self._by_segments.setdefault(segments, []).append(route)
 
     async def __call__(self, request: Request) -> Response:
         path = re.sub(r"/{2,}", "/", _raw_path(request)).rstrip("/") or "/"
-        matches = [(r, m) for r in self.routes if (m := r.regex.match(path))]
+        candidates = self._by_segments.get(path.count("/"), ())
+        matches = [(r, m) for r in candidates if (m := r.regex.match(path))]
         if not matches:
             return encode.render(encode.failure(["Error: No such endpoint."], ["not_found"]), 404)
         chosen = next(((r, m) for r, m in matches if r.method == request.method), None)
@@ -126,12 +132,15 @@ class Dispatcher:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_body:
             return _too_large(self._max_body)
-        raw = bytearray()
+        chunks: list[bytes] = []
+        size = 0
         async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > self._max_body:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self._max_body:
                 return _too_large(self._max_body)
-        if not raw.strip():
+        raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if not raw or raw.isspace():  # (no stripped copy of a large body)
             return b""
         ctype = request.headers.get("content-type", "application/json").lower()
         if not any(k in ctype for k in ("json", "text/plain", "x-www-form-urlencoded")):
@@ -142,7 +151,7 @@ class Dispatcher:
                 ),
                 415,
             )
-        return bytes(raw)
+        return raw
 
     def _parse(self, route: Route, raw: bytes) -> Any:
         """The JSON body (parsed here, in the worker thread: one hop per request)."""

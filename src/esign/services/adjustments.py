@@ -10,6 +10,7 @@ from esign.domain.documents import TAG_TYPES
 from esign.domain.errors import AdjustmentCategoryNotFound, ValidationFailed
 from esign.domain.model import AnchorOffset, Client
 from esign.domain.ports import UnitOfWork
+from esign.services import recent
 from esign.services.context import Deps
 
 MAX_CATEGORIES = 100
@@ -42,6 +43,7 @@ def put_category(
         client = _client(uow, client_id)
         _store(uow, client, name, checked)
         uow.commit()
+    recent.directory_changed()
     return name, checked
 
 
@@ -58,6 +60,7 @@ def set_offset(
         updated = {**offsets, tag: checked}
         _store(uow, client, stored, updated)
         uow.commit()
+    recent.directory_changed()
     return stored, updated
 
 
@@ -75,6 +78,7 @@ def delete_category(deps: Deps, client_id: str, name: str) -> str:
         }
         uow.clients.update(client)
         uow.commit()
+    recent.directory_changed()
     return stored
 
 

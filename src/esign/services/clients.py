@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from esign.domain.errors import ValidationFailed
 from esign.domain.model import ApiKey, Client, User
-from esign.services import auth
+from esign.services import auth, recent
 from esign.services.context import Deps, new_id
 from esign.services.intake import EMAIL
 
@@ -99,6 +99,7 @@ def set_webhook(deps: Deps, client_id: str, url: str, secret: str | None) -> str
     with deps.uow() as uow:
         uow.clients.update(client)
         uow.commit()
+    recent.directory_changed()
     return client.settings.webhook_secret
 
 
@@ -131,6 +132,7 @@ def configure(
     with deps.uow() as uow:
         uow.clients.update(client)
         uow.commit()
+    recent.directory_changed()
     return client
 
 

@@ -8,7 +8,7 @@ from esign.domain.enums import UserStatus
 from esign.domain.errors import UsernameTaken, UserNotFound, ValidationFailed
 from esign.domain.model import User
 from esign.domain.ports import UnitOfWork
-from esign.services import auth
+from esign.services import auth, recent
 from esign.services.context import Caller, Deps, new_id
 from esign.services.intake import EMAIL
 
@@ -153,6 +153,7 @@ def update_user(
         uow.users.update(user)
         uow.commit()
     auth.recently_valid.forget_all()  # the user may have been deactivated
+    recent.directory_changed()
     return user
 
 
@@ -163,4 +164,5 @@ def provision_user(deps: Deps, caller: Caller, user_id: str, status: UserStatus)
         uow.users.update(user)
         uow.commit()
     auth.recently_valid.forget_all()  # the user may have been deactivated
+    recent.directory_changed()
     return user

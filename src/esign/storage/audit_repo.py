@@ -3,12 +3,13 @@ commits: one read of each session's chain head and one batched insert per transa
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from esign.domain import audit as audit_chain
 from esign.domain.audit import Actor, AuditEvent, AuditKind
 from esign.storage import tables as t
+from esign.storage.prepared import PreparedInsert
 from esign.storage.serialize import from_json, to_json
 
 _e = t.audit_events.c
@@ -19,7 +20,7 @@ _HEAD = (
     .limit(1)
 )
 _TRAIL = select(t.audit_events).where(_e.session_id == bindparam("sid")).order_by(_e.seq)
-_INSERT = insert(t.audit_events)
+_INSERT = PreparedInsert(t.audit_events)
 
 
 class AuditRepo:
@@ -67,7 +68,7 @@ class AuditRepo:
                 }
             )
         self._pending.clear()
-        self._c.execute(_INSERT, rows)
+        _INSERT.run(self._c, rows)
 
     def for_session(self, session_id: str) -> list[AuditEvent]:
         rows = self._c.execute(_TRAIL, {"sid": session_id}).mappings()

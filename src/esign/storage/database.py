@@ -35,11 +35,23 @@ def make_engine(url: str) -> Engine:
     )
 
 
-def _sqlite_engine(url: str) -> Engine:
+def writer_engine(engine: Engine) -> Engine | None:
+    """SQLite: an engine of one connection for this process's writers, who queue on a lock
+    anyway. SQLite drops a connection's page cache whenever another connection wrote since
+    its last transaction, so writers taking turns on pooled connections re-read every page
+    they touch (dozens of reads a CreateSession); one writer connection keeps its cache."""
+    if engine.dialect.name != "sqlite":
+        return None
+    writer = _sqlite_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    event.listen(engine, "engine_disposed", lambda _engine: writer.dispose())
+    return writer
+
+
+def _sqlite_engine(url: str, pool_size: int = 20) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=20,
+        pool_size=pool_size,
         json_serializer=_json_text,
         json_deserializer=orjson.loads,
     )
@@ -60,6 +72,10 @@ def _sqlite_engine(url: str) -> Engine:
         # A writer that only takes the lock at its first write can deadlock with another
         # writer that read first; BEGIN IMMEDIATE serialises writers from the start.
         write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # On the driver's connection: this runs for every unit of work, and going through
+        # Connection.exec_driver_sql costs more than the statement itself.
+        conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "BEGIN IMMEDIATE" if write else "BEGIN"
+        )
 
     return engine

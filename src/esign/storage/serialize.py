@@ -27,10 +27,72 @@ def to_json(value: Any) -> Any:
 
 @cache
 def _encoder(kind: Any) -> Convert:
-    if dataclasses.is_dataclass(kind):
-        names = tuple(f.name for f in dataclasses.fields(kind))
-        return lambda v: {n: _encode_any(getattr(v, n)) for n in names}
+    """One function per dataclass that builds its dict in a single expression: fields whose
+    hint is a plain JSON type are copied as they are, the others get their converter."""
+    if not dataclasses.is_dataclass(kind):
+        return _encode_any
+    try:
+        hints = typing.get_type_hints(kind)
+    except (NameError, TypeError):  # an unresolvable hint: convert by value instead
+        hints = {}
+    env: dict[str, Any] = {}
+    parts = []
+    for i, f in enumerate(dataclasses.fields(kind)):
+        convert = _field_encoder(hints.get(f.name, Any))
+        if convert is None:
+            parts.append(f"{f.name!r}: v.{f.name}")
+        else:
+            env[f"c{i}"] = convert
+            parts.append(f"{f.name!r}: c{i}(v.{f.name})")
+    # Field names are identifiers, so the generated source is just attribute reads.
+    exec(f"def encode(v):\n    return {{{', '.join(parts)}}}\n", env)
+    encode: Convert = env["encode"]
+    return encode
+
+
+_PLAIN = (str, int, float, bool)
+
+
+def _field_encoder(hint: Any) -> Convert | None:
+    """The converter for a field of type `hint`, or None when its value is JSON-ready."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        inner_hints = [a for a in args if a is not type(None)]
+        if len(inner_hints) != 1:
+            return _encode_any
+        inner = _field_encoder(inner_hints[0])
+        if inner is None:
+            return None
+        optional: Convert = inner
+        return lambda v: None if v is None else optional(v)
+    if origin is list and args:
+        item = _field_encoder(args[0])
+        if item is None:
+            return list
+        each: Convert = item
+        return lambda v: [each(x) for x in v]
+    if origin is dict and len(args) == 2 and args[0] is str:
+        value = _field_encoder(args[1])
+        if value is None:
+            return dict
+        each_value: Convert = value
+        return lambda v: {k: each_value(x) for k, x in v.items()}
+    if hint in _PLAIN:
+        return None
+    if isinstance(hint, type):
+        if issubclass(hint, Enum):
+            return _enum_value
+        if hint is datetime:
+            return datetime.isoformat
+        if dataclasses.is_dataclass(hint):
+            # Looked up when used, by the value's own class (a class may refer to itself).
+            return lambda v: _encoder(cast(Any, type(v)))(v)
     return _encode_any
+
+
+def _enum_value(value: Enum) -> Any:
+    return value.value
 
 
 def _encode_any(value: Any) -> Any:
@@ -48,7 +110,7 @@ def _encode_any(value: Any) -> Any:
         return {k: _encode_any(v) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         encode: Convert = _encoder(cast(Any, type(value)))
-    return encode(value)
+        return encode(value)
     return value
 
 

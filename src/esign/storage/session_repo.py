@@ -13,7 +13,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     literal,
     or_,
     select,
@@ -26,6 +25,7 @@ from esign.domain.enums import LiteSortColumn, SessionStatus
 from esign.domain.model import Document, SessionInfo, Signer, SigningSession
 from esign.domain.ports import Page, SessionRow
 from esign.storage import tables as t
+from esign.storage.prepared import PreparedInsert
 from esign.storage.serialize import from_json, to_json
 
 _s, _d, _g = t.sessions.c, t.documents.c, t.signers.c
@@ -40,16 +40,16 @@ _CHILDREN = union_all(
     select(literal(0).label("kind"), _d.position, _d.data).where(_d.session_id == bindparam("sid")),
     select(literal(1).label("kind"), _g.position, _g.data).where(_g.session_id == bindparam("sid")),
 ).order_by("kind", "position")
-_INSERT_SESSION = insert(t.sessions)
+_INSERT_SESSION = PreparedInsert(t.sessions)
 _UPDATE_SESSION = update(t.sessions).where(
     _s.id == bindparam("b_id"), _s.client_id == bindparam("b_cid")
 )
 _DELETE_REFS = delete(t.blob_refs).where(t.blob_refs.c.session_id == bindparam("sid"))
 _DELETE_DOCS = delete(t.documents).where(_d.session_id == bindparam("sid"))
 _DELETE_SIGNERS = delete(t.signers).where(_g.session_id == bindparam("sid"))
-_INSERT_REFS = insert(t.blob_refs)
-_INSERT_DOCS = insert(t.documents)
-_INSERT_SIGNERS = insert(t.signers)
+_INSERT_REFS = PreparedInsert(t.blob_refs)
+_INSERT_DOCS = PreparedInsert(t.documents)
+_INSERT_SIGNERS = PreparedInsert(t.signers)
 
 
 class SessionRepo:
@@ -61,7 +61,7 @@ class SessionRepo:
         self._created = created if created is not None else set()
 
     def add(self, session: SigningSession) -> None:
-        self._c.execute(_INSERT_SESSION, {"version": 0, **self._header(session)})
+        _INSERT_SESSION.run(self._c, [{"version": 0, **self._header(session)}])
         self._created.add(session.id)
         self._write_children(session)
 
@@ -101,20 +101,18 @@ class SessionRepo:
     def _write_children(self, s: SigningSession) -> None:
         keys = {k for k in _blob_keys(s) if k}
         if keys:
-            self._c.execute(
-                _INSERT_REFS, [{"blob_key": k, "session_id": s.id} for k in sorted(keys)]
-            )
+            _INSERT_REFS.run(self._c, [{"blob_key": k, "session_id": s.id} for k in sorted(keys)])
         if s.documents:
-            self._c.execute(
-                _INSERT_DOCS,
+            _INSERT_DOCS.run(
+                self._c,
                 [
                     {"id": d.id, "session_id": s.id, "position": i, "data": to_json(d)}
                     for i, d in enumerate(s.documents)
                 ],
             )
         if s.signers:
-            self._c.execute(
-                _INSERT_SIGNERS,
+            _INSERT_SIGNERS.run(
+                self._c,
                 [
                     {
                         "id": g.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from functools import cached_property
 from types import TracebackType
 
 from sqlalchemy import Engine
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Connection
 from esign.domain.jobs import Job
 from esign.domain.ports import JobDispatcher
 from esign.storage.audit_repo import AuditRepo
-from esign.storage.database import WRITE_OPTION
+from esign.storage.database import WRITE_OPTION, writer_engine
 from esign.storage.job_repos import JobRepo, WebhookRepo
 from esign.storage.repositories import (
     ApiKeyRepo,
@@ -25,17 +26,7 @@ from esign.storage.template_repo import PageImageRepo, TemplateRepo
 
 
 class SqlUnitOfWork:
-    clients: ClientRepo
-    api_keys: ApiKeyRepo
-    users: UserRepo
-    sessions: SessionRepo
-    templates: TemplateRepo
-    page_images: PageImageRepo
-    audit: AuditRepo
-    jobs: JobRepo
-    webhooks: WebhookRepo
-    rate_limits: RateLimitRepo
-    signer_links: SignerLinkRepo
+    """Repositories are made on first use: a use case touches two or three of them."""
 
     def __init__(
         self,
@@ -70,24 +61,63 @@ class SqlUnitOfWork:
         conn = self._engine.connect().execution_options(**{WRITE_OPTION: self._write})
         conn.begin()
         self._conn = conn
-        for_update = self._engine.dialect.name == "postgresql"
-        self.clients = ClientRepo(conn)
-        self.api_keys = ApiKeyRepo(conn)
-        self.users = UserRepo(conn)
-        created: set[str] = set()
-        self.sessions = SessionRepo(conn, for_update, created)
-        self.templates = TemplateRepo(conn, for_update)
-        self.page_images = PageImageRepo(conn)
-        self.audit = AuditRepo(conn, created)
-        self.jobs = JobRepo(conn, self._added_jobs)
-        self.webhooks = WebhookRepo(conn)
-        self.rate_limits = RateLimitRepo(conn)
-        self.signer_links = SignerLinkRepo(conn)
+        self._for_update = self._engine.dialect.name == "postgresql"
+        self._created: set[str] = set()  # sessions inserted here (their chains start anew)
         return self
+
+    @property
+    def _c(self) -> Connection:
+        assert self._conn is not None, "the unit of work is open"
+        return self._conn
+
+    @cached_property
+    def clients(self) -> ClientRepo:
+        return ClientRepo(self._c)
+
+    @cached_property
+    def api_keys(self) -> ApiKeyRepo:
+        return ApiKeyRepo(self._c)
+
+    @cached_property
+    def users(self) -> UserRepo:
+        return UserRepo(self._c)
+
+    @cached_property
+    def sessions(self) -> SessionRepo:
+        return SessionRepo(self._c, self._for_update, self._created)
+
+    @cached_property
+    def templates(self) -> TemplateRepo:
+        return TemplateRepo(self._c, self._for_update)
+
+    @cached_property
+    def page_images(self) -> PageImageRepo:
+        return PageImageRepo(self._c)
+
+    @cached_property
+    def audit(self) -> AuditRepo:
+        return AuditRepo(self._c, self._created)
+
+    @cached_property
+    def jobs(self) -> JobRepo:
+        return JobRepo(self._c, self._added_jobs)
+
+    @cached_property
+    def webhooks(self) -> WebhookRepo:
+        return WebhookRepo(self._c)
+
+    @cached_property
+    def rate_limits(self) -> RateLimitRepo:
+        return RateLimitRepo(self._c)
+
+    @cached_property
+    def signer_links(self) -> SignerLinkRepo:
+        return SignerLinkRepo(self._c)
 
     def commit(self) -> None:
         assert self._conn is not None
-        self.audit.flush()
+        if "audit" in self.__dict__:  # events were buffered
+            self.audit.flush()
         self._conn.commit()
         self._committed = True
 
@@ -114,7 +144,10 @@ class SqlUnitOfWorkFactory:
         self.dispatcher = dispatcher
         # SQLite has one writer. Queueing this process's writers on a lock is fair and quick;
         # leaving them to SQLite's busy handler makes them sleep and retry (p99 of seconds).
+        # They share one connection, whose page cache stays valid from write to write.
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._write_engine = writer_engine(engine) or engine
 
     def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.dispatcher, write, self._write_lock)
+        engine = self._write_engine if write else self.engine
+        return SqlUnitOfWork(engine, self.dispatcher, write, self._write_lock)

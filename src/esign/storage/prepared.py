@@ -1,0 +1,65 @@
+"""INSERTs of the hottest write path, run on the DBAPI cursor of the unit of work's connection.
+
+`Connection.execute` costs about 35 µs a statement before the database sees it (cache key,
+execution context, events, result set-up). These inserts never return anything, so they are
+compiled once per dialect by SQLAlchemy itself and run with its own bind processors (dates,
+JSON) straight on the cursor, inside the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert
+from sqlalchemy.engine import Connection, Dialect
+
+_Processor = Callable[[Any], Any] | None
+
+
+class PreparedInsert:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+        self._columns = tuple(c.name for c in table.columns)
+        self._prepared: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {}
+
+    def _prepare(self, dialect: Dialect) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+        statement = insert(self._table).values({c: bindparam(c) for c in self._columns})
+        compiled = statement.compile(dialect=dialect)
+        # The processors SQLAlchemy would apply (UtcDateTime to naive UTC, JSON to text…).
+        processors = {k: p for k, p in compiled._bind_processors.items() if callable(p)}
+        order: Sequence[str] = (
+            tuple(compiled.positiontup or ()) if compiled.positional else self._columns
+        )
+        take = itemgetter(*order)
+        convert = tuple((i, p) for i, n in enumerate(order) if (p := processors.get(n)))
+
+        def positional(row: dict[str, Any]) -> list[Any]:
+            values = list(take(row))
+            for i, p in convert:
+                values[i] = p(values[i])
+            return values
+
+        def named(row: dict[str, Any]) -> dict[str, Any]:
+            values = positional(row)
+            return dict(zip(order, values, strict=True))
+
+        return str(compiled), positional if compiled.positional else named
+
+    def run(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert `rows` (each with a value for every column) in the open transaction."""
+        if not rows:
+            return
+        dialect = conn.dialect
+        prepared = self._prepared.get(dialect.name)
+        if prepared is None:
+            prepared = self._prepared[dialect.name] = self._prepare(dialect)
+        sql, convert = prepared
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if len(rows) == 1:
+                cursor.execute(sql, convert(rows[0]))
+            else:
+                cursor.executemany(sql, [convert(r) for r in rows])
+        finally:
+            cursor.close()
