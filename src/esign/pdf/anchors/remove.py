@@ -297,13 +297,15 @@ class _Walk:
         self.gs = _GraphicsState()
         self.stack: list[_GraphicsState] = []
         self.open_hits: set[int] = set()  # ids of hits with some, not all, chars removed
+        self.lexer = Lexer(b"")
+        self.skip: re.Pattern[bytes] | None = None  # what `run` may skip (see `_Stripper`)
 
     def run(self, gs: _GraphicsState) -> None:
         self.gs, self.stack = gs, []
         handlers = _HANDLERS
-        lexer = Lexer(self.stream.data)
-        skip = None if self.thorough else self.stripper.skip_pattern(self.resources)
-        lexer.skip = skip
+        self.lexer = lexer = Lexer(self.stream.data)
+        self.skip = None if self.thorough else self.stripper.skip_pattern(self.resources)
+        lexer.skip = self.skip
         while (instruction := lexer.next()) is not None:
             handler = handlers.get(instruction[0])
             if handler is not None:
@@ -311,8 +313,6 @@ class _Walk:
                     handler(self, instruction[1], instruction)
                 except _BAD_OPERANDS:
                     continue  # a malformed operator: skip it like viewers do
-                if self.open_hits and skip is not None:
-                    lexer.skip = None if self.open_hits else skip
 
     # -- text positioning ------------------------------------------------------------
 
@@ -393,6 +393,10 @@ class _Walk:
                 self.open_hits.add(id(hit))
             else:
                 self.open_hits.discard(id(hit))
+        if self.skip is not None:
+            # a half-removed tag goes on in the next text objects, which skipping would pass
+            # unread; once none is open, skipping resumes
+            self.lexer.skip = None if self.open_hits else self.skip
         return x
 
     def _record(
