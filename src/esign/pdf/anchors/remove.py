@@ -120,19 +120,22 @@ class _Stripper:
 
     def __init__(self, doc: Any, delimiters: str) -> None:
         self.doc = doc
+        # listed once: `doc.pages[i]` alone costs about 10 µs a page
+        self.pages = list(doc.pages)
         self.delimiters = delimiters
         self.fonts = FontCache()
         self.forms: dict[tuple[int, int], _Stream] = {}
         self.problems: dict[int, set[str]] = {}
         self.changed = False
-        self._skips: dict[tuple[int, int], re.Pattern[bytes] | None] = {}
+        self._skips: dict[_Key, re.Pattern[bytes] | None] = {}
+        self._names: dict[_Key, dict[bytes, Font | None]] = {}
         self._codes: dict[Font, bytes] = {}
 
     def strip_page(self, index: int, hits: list[Hit]) -> None:
         targets = _TargetIndex([t for hit in hits for t in hit.targets])
         problems = self.problems.setdefault(index, set())
         try:
-            page = self.doc.pages[index].obj
+            page = self.pages[index].obj
             resources = _resources(page)
             stream = _Stream(_page_content(page), self._page_writer(page))
             for thorough in (False, True):
@@ -165,10 +168,21 @@ class _Stripper:
             self.forms[key] = stream
         return stream
 
+    def font_names(self, resources: Any) -> dict[bytes, Font | None]:
+        """The fonts of `resources` by name token, filled in as the walks meet them; shared
+        by every page with the same fonts."""
+        key = _fonts_key(resources)
+        if key is None:
+            return {}
+        names = self._names.get(key)
+        if names is None:
+            names = self._names[key] = {}
+        return names
+
     def skip_pattern(self, resources: Any) -> re.Pattern[bytes] | None:
         """What text objects drawn with `resources` may be skipped (see `_Walk.run`)."""
-        key = resources.objgen
-        if key != (0, 0) and key in self._skips:
+        key = _fonts_key(resources)
+        if key is not None and key in self._skips:
             return self._skips[key]
         special = bytearray(ord(c) for c in self.delimiters if ord(c) < 256)
         fonts = resources.get("/Font")
@@ -180,7 +194,7 @@ class _Stripper:
                     codes = self._codes[font] = font.codes_of(self.delimiters)
                 special += codes
         pattern = skippable_text_objects(bytes(sorted(set(special))))
-        if key != (0, 0):
+        if key is not None:
             self._skips[key] = pattern
         return pattern
 
@@ -193,6 +207,22 @@ class _Stripper:
             stream.write(_rewrite(stream))
             stream.edits.clear()
             self.changed = True
+
+
+_Key = tuple[str, int, int]
+
+
+def _fonts_key(resources: Any) -> _Key | None:
+    """What identifies the fonts of `resources` across pages: the dictionary's object, or,
+    for a page's own (direct) dictionary, its /Font dictionary's object, which pages often
+    share. None when neither is shared."""
+    key = resources.objgen
+    if key != (0, 0):
+        return ("resources", *key)
+    fonts = resources.get("/Font")
+    if not isinstance(fonts, pikepdf.Dictionary) or fonts.objgen == (0, 0):
+        return None
+    return ("fonts", *fonts.objgen)
 
 
 def _page_content(page: Any) -> bytes:
@@ -289,7 +319,7 @@ class _Walk:
         self.resources = resources
         self.depth = depth
         self.thorough = thorough
-        self.fonts: dict[bytes, Font | None] = {}
+        self.fonts = stripper.font_names(resources)
         self.tm: Matrix = IDENTITY
         self.tlm: Matrix = IDENTITY
         # strings shown since the line start, kept raw: most are never measured at all
