@@ -51,7 +51,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from esign.domain.anchors import MalformedTag, parse_tag
+from esign.domain.anchors import AnchorTag, MalformedTag, parse_tag
 from esign.pdf.anchors.find import Hit, find_tags, tag_pattern
 from esign.pdf.anchors.remove import strip
 from esign.pdf.anchors.results import AnchorScan, FoundMalformed, FoundTag, Unremoved, UserBox
@@ -99,28 +99,34 @@ def scan_and_strip(
     hits = [hit for page in pages for hit in page]
     if not hits:
         return result
+    # a packet often repeats a tag's text (initials on every page): each text parsed once
+    parsed: dict[str, AnchorTag | MalformedTag] = {}
     for hit in hits:
-        _report(result, hit, space_char)
+        _report(result, hit, space_char, parsed)
     result.pdf = strip(pdf, pages, result, open_char + close_char, out)
     return result
 
 
-def _report(result: AnchorScan, hit: Hit, space_char: str) -> None:
-    parsed = parse_tag(hit.inner, space_char)
+def _report(
+    result: AnchorScan, hit: Hit, space_char: str, cache: dict[str, AnchorTag | MalformedTag]
+) -> None:
+    parsed = cache.get(hit.inner)
+    if parsed is None:
+        parsed = cache[hit.inner] = parse_tag(hit.inner, space_char)
     if isinstance(parsed, MalformedTag):
         result.malformed.append(FoundMalformed(hit.page_index, hit.text, parsed.reason, hit.box))
         return
-    geom = hit.geometry
+    width, height = hit.geometry.width, hit.geometry.height
     result.tags.append(
         FoundTag(
             page_index=hit.page_index,
             parsed=parsed,
-            x=hit.anchor[0] / geom.width,
-            y=hit.anchor[1] / geom.height,
-            width=parsed.width / geom.width,
-            height=parsed.height / geom.height,
-            page_width=geom.width,
-            page_height=geom.height,
+            x=hit.anchor[0] / width,
+            y=hit.anchor[1] / height,
+            width=parsed.width / width,
+            height=parsed.height / height,
+            page_width=width,
+            page_height=height,
             text=hit.text,
             text_box=hit.box,
         )
