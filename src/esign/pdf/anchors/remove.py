@@ -336,8 +336,9 @@ class _Walk:
         self.lexer = lexer = Lexer(self.stream.data)
         self.skip = None if self.thorough else self.stripper.skip_pattern(self.resources)
         lexer.skip = self.skip
-        while (instruction := lexer.next()) is not None:
-            handler = handlers.get(instruction[0])
+        next_instruction, handler_of = lexer.next, handlers.get  # bound once: run per instruction
+        while (instruction := next_instruction()) is not None:
+            handler = handler_of(instruction[0])
             if handler is not None:
                 try:
                     handler(self, instruction[1], instruction)
@@ -404,7 +405,7 @@ class _Walk:
     ) -> float:
         """Find the glyphs on tag chars and record them; return the advance in text space."""
         size, scale = gs.size, gs.scale
-        x = 0.0
+        x, found_any = 0.0, False
         for ei, element in enumerate(elements):
             if isinstance(element, float):
                 x -= element / 1000.0 * size * scale
@@ -416,8 +417,15 @@ class _Walk:
             found = _glyphs_on(sums, x, k, m, gs.rise, candidates, plain)
             if found:
                 self._record(gs, font, instruction, ei, found)
+                found_any = True
             x += k * sums[-1]
-        for t in candidates:  # a tag left half removed continues in what follows
+        if found_any:
+            self._update_open(candidates)
+        return x
+
+    def _update_open(self, candidates: list[Target]) -> None:
+        """Note which tags are left half removed: they continue in what follows."""
+        for t in candidates:
             hit = t.hit
             if 0 < hit.removed < hit.chars:
                 self.open_hits.add(id(hit))
@@ -427,7 +435,6 @@ class _Walk:
             # a half-removed tag goes on in the next text objects, which skipping would pass
             # unread; once none is open, skipping resumes
             self.lexer.skip = None if self.open_hits else self.skip
-        return x
 
     def _record(
         self, gs: _GraphicsState, font: Font, instruction: Instruction, ei: int, found: set[int]
