@@ -273,9 +273,12 @@ def _real_chars(textpage: Any, offsets: _Offsets, match: re.Match[str]) -> list[
 
 def _direct_runs(textpage: Any, match: re.Match[str], shift: int) -> list[Run]:
     """`_real_chars` when char index = text offset + `shift`: only spaces need a query."""
-    runs, text = [], match.string
-    for line in _LINE.finditer(text, match.start(), match.end()):
-        start, end = line.span()
+    runs, text, start = [], match.string, match.start()
+    if "\n" in match.group() or "\r" in match.group():  # wrapped: one run per line
+        lines = [line.span() for line in _LINE.finditer(text, start, match.end())]
+    else:
+        lines = [(start, match.end())]
+    for start, end in lines:
         generated = [
             space.start() + shift
             for space in _SPACE.finditer(text, start, end)
