@@ -103,10 +103,12 @@ class _CharReader:
         self._box = [ctypes.c_float() for _ in range(4)]
 
     def geometry(self, page: Any) -> Displayed:
-        """The page as displayed (what `page.get_mediabox()` etc. give, fewer allocations)."""
-        media = self._page_box(pdfium_c.FPDFPage_GetMediaBox, page.raw) or (0, 0, 612, 792)
-        crop = self._page_box(pdfium_c.FPDFPage_GetCropBox, page.raw) or media
-        return Displayed.of(media, crop, page.get_rotation())
+        """The page (a raw handle) as displayed, as pypdfium2's `get_mediabox()`,
+        `get_cropbox()` and `get_rotation()` read it."""
+        media = self._page_box(pdfium_c.FPDFPage_GetMediaBox, page) or (0, 0, 612, 792)
+        crop = self._page_box(pdfium_c.FPDFPage_GetCropBox, page) or media
+        rotation = pdfium_c.FPDFPage_GetRotation(page)
+        return Displayed.of(media, crop, rotation * 90 if 0 <= rotation <= 3 else 0)
 
     def _page_box(self, get: Any, page: Any) -> tuple[float, ...] | None:
         box = self._box
@@ -166,23 +168,48 @@ def find_tags(
 def _find_on_page(
     doc: Any, index: int, pattern: re.Pattern[str], open_char: str, reader: _CharReader
 ) -> list[Hit]:
-    page = doc[index]
+    # PDFium's own calls, not pypdfium2's page objects: their wrappers and finalizers cost
+    # about 30 µs a page, a tenth of everything the scan adds to loading the text
+    page = pdfium_c.FPDF_LoadPage(doc.raw, index)
+    if not page:
+        raise pdfium.PdfiumError("Failed to load page.")
     try:
-        textpage = page.get_textpage()
+        textpage = pdfium_c.FPDFText_LoadPage(page)
+        if not textpage:
+            raise pdfium.PdfiumError("Failed to load text page.")
         try:
-            text = textpage.get_text_range()
+            base, text = _page_text(textpage)
             if open_char not in text:
                 return []
             geometry = reader.geometry(page)
-            reader.tp = textpage.raw
-            offsets = _Offsets(reader.tp, text, _first_text_index(textpage))
+            reader.tp = textpage
+            offsets = _Offsets(textpage, text, base)
             matches = (m for m in pattern.finditer(text) if len(m.group(0)) <= MAX_TAG_CHARS)
             hits = (_hit(reader, index, geometry, offsets, m) for m in matches)
             return [hit for hit in hits if hit is not None]
         finally:
-            textpage.close()
+            pdfium_c.FPDFText_ClosePage(textpage)
     finally:
-        page.close()
+        pdfium_c.FPDF_ClosePage(page)
+
+
+def _page_text(textpage: Any) -> tuple[int, str]:
+    """The page's text and the text index of its first char, as pypdfium2's
+    `get_text_range()` gives it: chars without text (text index -1) at either end are left
+    out of the range asked for (PDFium could read beyond it, crbug.com/pdfium/2079)."""
+    text_index = pdfium_c.FPDFText_GetTextIndexFromCharIndex
+    first, last = 0, pdfium_c.FPDFText_CountChars(textpage) - 1
+    while first <= last and text_index(textpage, first) < 0:
+        first += 1
+    while last >= first and text_index(textpage, last) < 0:
+        last -= 1
+    if first > last:
+        return 0, ""
+    start = text_index(textpage, first)
+    # up to the last char's first unit, a second unit should it need one, and the NUL
+    buffer = (ctypes.c_ushort * (text_index(textpage, last) - start + 3))()
+    written = pdfium_c.FPDFText_GetText(textpage, first, last - first + 1, buffer)
+    return start, ctypes.string_at(buffer, 2 * max(written - 1, 0)).decode("utf-16-le", "ignore")
 
 
 class _Offsets:
@@ -211,16 +238,6 @@ class _Offsets:
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-def _first_text_index(textpage: Any) -> int:
-    """The text index of the first char `get_text_range()` returned (see pypdfium2)."""
-    count = pdfium_c.FPDFText_CountChars(textpage)
-    for char_index in range(count):
-        text_index = pdfium_c.FPDFText_GetTextIndexFromCharIndex(textpage, char_index)
-        if text_index >= 0:
-            return int(text_index)
-    return 0
 
 
 def _hit(
