@@ -716,8 +716,8 @@ def _replacement(edit: _Edit) -> bytes:
 
 def _kept(elements: Elements, edit: _Edit) -> Elements:
     """A TJ array without the edit's glyphs: each becomes a number of the same advance."""
-    font, out = edit.font, Elements()
-    removed = {ei: sorted(glyphs) for ei, glyphs in edit.glyphs.items()}
+    out: Elements = []  # (a list, not `Elements()`: calling the alias is slow)
+    font, removed = edit.font, edit.glyphs
     for ei, element in enumerate(elements):
         if isinstance(element, float):
             _push_number(out, element)
@@ -739,8 +739,13 @@ def _kept(elements: Elements, edit: _Edit) -> Elements:
     return out
 
 
-def _runs(indices: list[int]) -> Iterator[tuple[int, int]]:
-    """Sorted indices as runs of consecutive ones: (first, last) each."""
+def _runs(glyphs: set[int]) -> Iterator[tuple[int, int]]:
+    """Indices as runs of consecutive ones, in order: (first, last) each."""
+    first, last = min(glyphs), max(glyphs)
+    if last - first + 1 == len(glyphs):  # the usual edit: one tag's glyphs, one run
+        yield first, last
+        return
+    indices = sorted(glyphs)
     first = last = indices[0]
     for i in indices[1:]:
         if i != last + 1:
