@@ -26,7 +26,7 @@ from typing import Any
 import pikepdf
 
 from esign.pdf.anchors.find import Hit, Target
-from esign.pdf.anchors.fonts import Codes, Font, FontCache
+from esign.pdf.anchors.fonts import Font, FontCache
 from esign.pdf.anchors.results import AnchorScan, Unremoved
 from esign.pdf.content import Instruction, Lexer, String, skippable_text_objects
 from esign.pdf.geometry import IDENTITY, Matrix, matrix, multiply, translate
@@ -406,14 +406,13 @@ class _Walk:
         """Find the glyphs on tag chars and record them; return the advance in text space."""
         size, scale = gs.size, gs.scale
         x, found_any = 0.0, False
+        # glyph starts only grow when every advance does (not with backward kerning)
+        plain = font.nonnegative and gs.char_spacing == 0 and gs.word_spacing == 0
         for ei, element in enumerate(elements):
             if isinstance(element, float):
                 x -= element / 1000.0 * size * scale
                 continue
-            codes = font.split(element)
-            sums, k = _glyph_starts(font, element, codes, gs)
-            # glyph starts only grow when every advance does (not with backward kerning)
-            plain = font.nonnegative and gs.char_spacing == 0 and gs.word_spacing == 0
+            sums, k = _glyph_starts(font, element, gs)
             found = _glyphs_on(sums, x, k, m, gs.rise, candidates, plain)
             if found:
                 self._record(gs, font, instruction, ei, found)
@@ -488,19 +487,16 @@ def _name(token: bytes) -> str:
     return token.decode("latin-1")
 
 
-def _glyph_starts(
-    font: Font, data: bytes, codes: Codes, gs: _GraphicsState
-) -> tuple[list[float], float]:
+def _glyph_starts(font: Font, data: bytes, gs: _GraphicsState) -> tuple[list[float], float]:
     """(sums, k): glyph i of the string starts k · sums[i] after the string's start in text
-    space, and the string ends k · sums[-1] after it (len(codes) + 1 sums)."""
+    space, and the string ends k · sums[-1] after it (one sum per code, and one more)."""
     width, size, tc, scale = font.width, gs.size, gs.char_spacing, gs.scale
     if tc == 0 and gs.word_spacing == 0:  # the usual case: widths alone
-        widths = font.widths_of(data, codes)
-        return list(itertools.accumulate(widths, initial=0.0)), size * scale
+        return list(itertools.accumulate(font.widths_of(data), initial=0.0)), size * scale
     space = tc + gs.word_spacing  # Tw applies to single-byte code 32 only
     advances = [
         (width(code) * size + (space if code == 32 and end - start == 1 else tc)) * scale
-        for start, end, code in codes
+        for start, end, code in font.split(data)
     ]
     return list(itertools.accumulate(advances, initial=0.0)), 1.0
 
@@ -538,7 +534,9 @@ def _glyphs_on(
         rx0, ry0, rx1, ry1 = t.x0 - ox, t.y0 - oy, t.x1 - ox, t.y1 - oy
         if abs(rx0 * b - ry0 * a) > off_line or abs(rx1 * b - ry1 * a) > off_line:
             continue  # not on this string's baseline
-        lo, hi = sorted(((rx0 * a + ry0 * b) / norm, (rx1 * a + ry1 * b) / norm))
+        lo, hi = (rx0 * a + ry0 * b) / norm, (rx1 * a + ry1 * b) / norm
+        if lo > hi:
+            lo, hi = hi, lo
         lo, hi = lo - tol - x, hi + tol - x  # in units of k along the string
         if ordered:
             first = bisect.bisect_left(sums, lo / k, 0, count)
