@@ -313,11 +313,7 @@ def _direct_runs(textpage: Any, match: re.Match[str], shift: int) -> list[Run]:
     else:
         lines = [(start, match.end())]
     for start, end in lines:
-        generated = [
-            space.start() + shift
-            for space in _SPACE.finditer(text, start, end)
-            if _IS_GENERATED(textpage, space.start() + shift)
-        ]
+        generated = [i for i in _spaces(text, start, end, shift) if _IS_GENERATED(textpage, i)]
         if not generated:  # the usual line: every char is a glyph
             runs.append((start + shift, end - 1 + shift, end - start))
             continue
@@ -325,6 +321,18 @@ def _direct_runs(textpage: Any, match: re.Match[str], shift: int) -> list[Run]:
         if real:
             runs.append((real[0], real[-1], len(real)))
     return runs
+
+
+def _spaces(text: str, start: int, end: int, shift: int) -> list[int]:
+    """Where text[start:end] has white space, plus `shift`."""
+    line = text[start:end]
+    if line.isascii() and line.isprintable():  # the usual tag: only " " can be white space
+        found, at = [], line.find(" ")
+        while at >= 0:
+            found.append(start + at + shift)
+            at = line.find(" ", at + 1)
+        return found
+    return [space.start() + shift for space in _SPACE.finditer(text, start, end)]
 
 
 _LINE = re.compile(r"[^\r\n]+")
