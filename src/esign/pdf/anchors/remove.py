@@ -127,8 +127,7 @@ class _Stripper:
         self.forms: dict[tuple[int, int], _Stream] = {}
         self.problems: dict[int, set[str]] = {}
         self.changed = False
-        self._skips: dict[_Key, re.Pattern[bytes] | None] = {}
-        self._names: dict[_Key, dict[bytes, Font | None]] = {}
+        self._fonts: dict[_Key, _Fonts] = {}
         self._codes: dict[Font, bytes] = {}
 
     def strip_page(self, index: int, hits: list[Hit]) -> None:
@@ -168,22 +167,19 @@ class _Stripper:
             self.forms[key] = stream
         return stream
 
-    def font_names(self, resources: Any) -> dict[bytes, Font | None]:
-        """The fonts of `resources` by name token, filled in as the walks meet them; shared
-        by every page with the same fonts."""
+    def fonts_of(self, resources: Any) -> _Fonts:
+        """What a walk needs of the fonts of `resources`; shared by every page with the same
+        fonts."""
         key = _fonts_key(resources)
-        if key is None:
-            return {}
-        names = self._names.get(key)
-        if names is None:
-            names = self._names[key] = {}
-        return names
+        fonts = self._fonts.get(key) if key is not None else None
+        if fonts is None:
+            fonts = _Fonts({}, self.skip_pattern(resources))
+            if key is not None:
+                self._fonts[key] = fonts
+        return fonts
 
     def skip_pattern(self, resources: Any) -> re.Pattern[bytes] | None:
         """What text objects drawn with `resources` may be skipped (see `_Walk.run`)."""
-        key = _fonts_key(resources)
-        if key is not None and key in self._skips:
-            return self._skips[key]
         special = bytearray(ord(c) for c in self.delimiters if ord(c) < 256)
         fonts = resources.get("/Font")
         if isinstance(fonts, pikepdf.Dictionary):
@@ -193,10 +189,7 @@ class _Stripper:
                 if codes is None:
                     codes = self._codes[font] = font.codes_of(self.delimiters)
                 special += codes
-        pattern = skippable_text_objects(bytes(sorted(set(special))))
-        if key is not None:
-            self._skips[key] = pattern
-        return pattern
+        return skippable_text_objects(bytes(sorted(set(special))))
 
     def write_back(self) -> None:
         for stream in self.forms.values():
@@ -210,6 +203,14 @@ class _Stripper:
 
 
 _Key = tuple[str, int, int]
+
+
+@dataclass(slots=True)
+class _Fonts:
+    """A resource dictionary's fonts as the walk uses them."""
+
+    names: dict[bytes, Font | None]  # by name token, filled in as the walks meet them
+    skip: re.Pattern[bytes] | None  # see `_Stripper.skip_pattern`
 
 
 def _fonts_key(resources: Any) -> _Key | None:
@@ -319,7 +320,8 @@ class _Walk:
         self.resources = resources
         self.depth = depth
         self.thorough = thorough
-        self.fonts = stripper.font_names(resources)
+        shared = stripper.fonts_of(resources)
+        self.fonts, self.shared_skip = shared.names, shared.skip
         self.tm: Matrix = IDENTITY
         self.tlm: Matrix = IDENTITY
         # strings shown since the line start, kept raw: most are never measured at all
@@ -334,7 +336,7 @@ class _Walk:
         self.gs, self.stack = gs, []
         handlers = _HANDLERS
         self.lexer = lexer = Lexer(self.stream.data)
-        self.skip = None if self.thorough else self.stripper.skip_pattern(self.resources)
+        self.skip = None if self.thorough else self.shared_skip
         lexer.skip = self.skip
         next_instruction, handler_of = lexer.next, handlers.get  # bound once: run per instruction
         while (instruction := next_instruction()) is not None:
