@@ -250,15 +250,18 @@ def skippable_text_objects(special: bytes) -> re.Pattern[bytes]:
     excluded = b"".join(b"\\x%02x" % byte for byte in sorted(set(special) | set(b"()\\")))
     lasting = rb"(?:T[fcwzLs]|TD|\x22|q|Q|cm|Do|BI|ID|EI|gs|BT|ET|d0|d1)"
     ws = rb"[" + _WS + rb"]"
-    token = (  # the most frequent first; whitespace is the numbers' run or a token of its own
-        rb"[-+.0-9" + _WS + rb"]++"  # numbers and the whitespace between tokens, in one run
-        rb"|T[mdJj*](?!" + _REGULAR + rb")"  # the usual text operators: never lasting
-        rb"|\([^" + excluded + rb"]*+\)"
-        rb"|/" + _REGULAR + rb"*+"
-        rb"|(?!" + lasting + rb"(?!" + _REGULAR + rb"))" + _REGULAR + rb"++"
-        rb"|[\[\]]"
-        rb"|%[^\r\n]*+"
-    )
+    after = ws + rb"*+"  # each token takes the whitespace after it: fewer loop iterations
+    not_lasting = rb"(?!" + lasting + rb"(?!" + _REGULAR + rb"))"
+    alternatives = [  # the most frequent first
+        rb"[-+.0-9" + _WS + rb"]++",  # numbers and the whitespace between them, in one run
+        rb"T[mdJj*](?!" + _REGULAR + rb")" + after,  # the usual text operators: never lasting
+        rb"\([^" + excluded + rb"]*+\)" + after,
+        rb"/" + _REGULAR + rb"*+" + after,
+        not_lasting + _REGULAR + rb"++" + after,
+        rb"[\[\]]" + after,
+        rb"%[^\r\n]*+",
+    ]
+    token = b"|".join(alternatives)
     # `ET` right after a digit is the tail of one token (`12ET`), not the end of the object.
     # No token needs an atomic group: the loop is possessive and each alternative's first
     # byte rules the others out, except numbers before `T…` (`1Tm`: read as two tokens, both
