@@ -10,14 +10,15 @@ stands for. Two phases:
    joins runs split across `Tj`/`TJ` operators, fonts and BT blocks, so split tags are found
    like any other. Each line of a tag gives a run: its first and last real (not generated)
    chars' glyph origins in raw user space, and how many chars it has.
-2. **Remove** (`remove`, with fonts read by `fonts`). Page content streams, and the Form
-   XObjects they draw, are lexed as bytes (`esign.pdf.content`) and walked with a small
-   text-state interpreter; text objects that cannot hold a tag glyph are skipped unread. A
-   glyph whose origin lies on a tag's run is replaced by a `TJ` number of the same advance,
-   so every other glyph keeps its position; only the edited instructions' bytes change. The
-   text is gone from the content: neither drawn nor extracted. Widths are truncated to whole
-   1/1000 em as PDFium reads them (see `fonts._units`). Only pages with tags are read; the
-   output is saved with a deterministic /ID.
+2. **Remove** (`remove`, with fonts read by `fonts`, new bytes written by `rewrite`). Page
+   content streams, and the Form XObjects they draw, are lexed as bytes (`esign.pdf.content`)
+   and walked with a small text-state interpreter; text objects that cannot hold a tag
+   glyph are skipped unread. A glyph whose origin lies on a tag's run is replaced by a `TJ`
+   number of the same advance, so every other glyph keeps its position; only the edited
+   instructions' bytes change. The text is gone from the content: neither drawn nor
+   extracted. Widths are truncated to whole 1/1000 em as PDFium reads them (see
+   `fonts._units`). Only pages with tags are read; the output is saved with a deterministic
+   /ID.
 
 Geometry of a `FoundTag`:
   * `text_box`: the tag's first and last chars' loose boxes joined, in raw PDF user space

@@ -5,7 +5,7 @@ with a small text-state interpreter (q/Q, cm, BT, Tf, Tc, Tw, Tz, TL, Ts, Td, TD
 TJ, ', "). Glyph origins come from each font's widths (`fonts`). A glyph whose origin lies on
 a tag's run of chars (between PDFium's first and last origins, within `MATCH_TOLERANCE`) is
 replaced by a `TJ` number of the same advance, -1000 · (w + (Tc [+ Tw]) / Tfs), so every other
-glyph keeps its position; only the edited instructions' bytes change.
+glyph keeps its position; only the edited instructions' bytes change (`rewrite`).
 
 Text objects that cannot hold a tag glyph are skipped unread: see `Stripper`.
 """
@@ -18,7 +18,7 @@ import itertools
 import math
 import operator
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,8 @@ import pikepdf
 from esign.pdf.anchors.find import Hit, Target
 from esign.pdf.anchors.fonts import Font, FontCache
 from esign.pdf.anchors.results import AnchorScan, Unremoved
-from esign.pdf.content import Instruction, Lexer, String, skippable_text_objects
+from esign.pdf.anchors.rewrite import Edit, Elements, array_operand, rewrite, string_operand
+from esign.pdf.content import Instruction, Lexer, skippable_text_objects
 from esign.pdf.geometry import IDENTITY, Matrix, matrix, multiply, translate
 
 MATCH_TOLERANCE = 0.3  # points between PDFium's char origin and ours for the same glyph
@@ -89,24 +90,12 @@ def _report_unremoved(result: AnchorScan, hits: list[Hit], problems: dict[int, s
 
 
 @dataclass(slots=True)
-class _Edit:
-    """Glyphs to drop from one text-showing instruction, with the text state they were shown in."""
-
-    instruction: Instruction
-    font: Font
-    size: float
-    char_spacing: float
-    word_spacing: float
-    glyphs: dict[int, set[int]] = field(default_factory=dict)  # element → glyph indices
-
-
-@dataclass(slots=True)
 class _Stream:
     """A content stream (a page's or a form's) and the edits found in it, by byte offset."""
 
     data: bytes
     write: Callable[[bytes], None]
-    edits: dict[int, _Edit] = field(default_factory=dict)
+    edits: dict[int, Edit] = field(default_factory=dict)
 
 
 class _Stripper:
@@ -197,7 +186,7 @@ class _Stripper:
 
     def _write(self, stream: _Stream) -> None:
         if stream.edits:
-            stream.write(_rewrite(stream))
+            stream.write(rewrite(stream.data, stream.edits))
             stream.edits.clear()
             self.changed = True
 
@@ -272,9 +261,6 @@ def _resources(obj: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- interpreter
-
-
-Elements = list[bytes | float]  # a TJ array: strings and adjustments; Tj is one string
 
 
 class _GraphicsState:
@@ -361,7 +347,7 @@ class _Walk:
         """Apply the advances of strings shown since the last line start (computed lazily)."""
         total = 0.0
         for raw, is_array, font, size, tc, tw, scale in self.pending:
-            elements = _elements(raw) if is_array else _string(raw)
+            elements = array_operand(raw) if is_array else string_operand(raw)
             total += _advance(elements, font, size, tc, tw) * scale
         self.pending.clear()
         self.tm = translate(self.tm, total)
@@ -386,7 +372,7 @@ class _Walk:
         else:
             candidates = self.targets.all
         if candidates and font.usable and gs.size != 0:
-            elements = _elements(raw) if is_array else _string(raw)
+            elements = array_operand(raw) if is_array else string_operand(raw)
             m = multiply(self.tm, gs.ctm)
             advance = self._match(gs, font, m, elements, candidates, instruction)
             self.tm = translate(self.tm, advance)
@@ -442,7 +428,7 @@ class _Walk:
     ) -> None:
         edit = self.stream.edits.get(instruction[2])
         if edit is None:
-            edit = _Edit(instruction, font, gs.size, gs.char_spacing, gs.word_spacing)
+            edit = Edit(instruction, font, gs.size, gs.char_spacing, gs.word_spacing)
             self.stream.edits[instruction[2]] = edit
         edit.glyphs.setdefault(ei, set()).update(found)
 
@@ -567,19 +553,6 @@ def _six(ops: Any) -> Matrix:
     return (a, b, c, d, e, f)
 
 
-def _string(value: Any) -> Elements:
-    """A Tj operand as a one-string TJ array."""
-    if not isinstance(value, String):
-        raise TypeError("not a string")
-    return [value]
-
-
-def _elements(array: Any) -> Elements:
-    if not isinstance(array, list):
-        raise TypeError("not an array")
-    return [item if isinstance(item, String) else float(item) for item in array]
-
-
 def _op_q(w: _Walk, ops: Any, _i: Instruction) -> None:
     w.stack.append(w.gs.copy())
 
@@ -683,96 +656,3 @@ _HANDLERS: dict[bytes, Callable[[_Walk, Any, Instruction], None]] = {
     b'"': _op_dquote,
     b"Do": _op_do,
 }
-
-
-# --------------------------------------------------------------------------- rewriting
-
-
-def _rewrite(stream: _Stream) -> bytes:
-    """The stream with each edited instruction's bytes replaced; all other bytes kept."""
-    data, parts, pos = stream.data, [], 0
-    for start in sorted(stream.edits):
-        edit = stream.edits[start]
-        _op, _ops, begin, end = edit.instruction
-        parts += [data[pos:begin], _replacement(edit)]
-        pos = end
-    parts.append(data[pos:])
-    return b"".join(parts)
-
-
-def _replacement(edit: _Edit) -> bytes:
-    """What shows the same text without the edit's glyphs, with the same advances."""
-    name, ops, _start, _end = edit.instruction
-    if name == b"TJ":
-        return b" " + _tj(_kept(_elements(ops[0]), edit))
-    if name == b"Tj":
-        return b" " + _tj(_kept(_string(ops[0]), edit))
-    if name == b"'":
-        return b" T* " + _tj(_kept(_string(ops[0]), edit))
-    # '"': set the spacings it sets, move to the next line, then show
-    tw, tc = _number(float(ops[0])), _number(float(ops[1]))
-    return b" %s Tw %s Tc T* %s" % (tw, tc, _tj(_kept(_string(ops[2]), edit)))
-
-
-def _kept(elements: Elements, edit: _Edit) -> Elements:
-    """A TJ array without the edit's glyphs: each becomes a number of the same advance."""
-    out: Elements = []  # (a list, not `Elements()`: calling the alias is slow)
-    font, removed = edit.font, edit.glyphs
-    for ei, element in enumerate(elements):
-        if isinstance(element, float):
-            _push_number(out, element)
-            continue
-        if ei not in removed:
-            out.append(element)
-            continue
-        codes, keep_from = font.split(element), 0
-        for first, last in _runs(removed[ei]):
-            start = codes[first][0]
-            if start > keep_from:
-                out.append(element[keep_from:start])
-            keep_from = codes[last][1]
-            gone = element[start:keep_from]  # whole codes: it splits as they did
-            advance = font.advance(gone, edit.size, edit.char_spacing, edit.word_spacing)
-            _push_number(out, -1000.0 * advance / edit.size)
-        if keep_from < len(element):
-            out.append(element[keep_from:])
-    return out
-
-
-def _runs(glyphs: set[int]) -> Iterator[tuple[int, int]]:
-    """Indices as runs of consecutive ones, in order: (first, last) each."""
-    first, last = min(glyphs), max(glyphs)
-    if last - first + 1 == len(glyphs):  # the usual edit: one tag's glyphs, one run
-        yield first, last
-        return
-    indices = sorted(glyphs)
-    first = last = indices[0]
-    for i in indices[1:]:
-        if i != last + 1:
-            yield first, last
-            first = i
-        last = i
-    yield first, last
-
-
-def _push_number(out: Elements, value: float) -> None:
-    if out and isinstance(out[-1], float):
-        out[-1] += value
-    else:
-        out.append(value)
-
-
-def _tj(elements: Elements) -> bytes:
-    items = [_number(e) if isinstance(e, float) else _literal(e) for e in elements]
-    return b"[" + b" ".join(items) + b"] TJ"
-
-
-def _number(value: float) -> bytes:
-    """4 decimals (of 1/1000 em in a TJ array: far below a pixel), no exponent."""
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return b"0" if text in ("", "-0") else text.encode("ascii")
-
-
-def _literal(data: bytes) -> bytes:
-    escaped = data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-    return b"(" + escaped.replace(b"\r", b"\\r") + b")"
