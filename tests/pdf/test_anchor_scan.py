@@ -167,6 +167,40 @@ def test_tag_split_across_runs_and_fonts() -> None:
     assert text(result.pdf).split() == ["Sign:", "ok"]
 
 
+def test_split_tags_one_after_the_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skipping stops while a tag is half removed and resumes once it is whole: the middle
+    run of each tag (no delimiter in it) is still read in the quick walk, which then finds
+    every glyph (no thorough walk needed)."""
+    walks: list[bool] = []
+    init = anchor_removal._Walk.__init__
+
+    def record(self: anchor_removal._Walk, *args: object) -> None:
+        init(self, *args)  # type: ignore[arg-type]
+        walks.append(self.thorough)
+
+    monkeypatch.setattr(anchor_removal._Walk, "__init__", record)
+    lines = [
+        [("Helvetica", "A: <ini_req_"), ("Helvetica-Bold", "Buy"), ("Helvetica", "er 1> ok")],
+        [("Helvetica", "filler without delimiters")],
+        [("Helvetica", "B: <ini_req_"), ("Helvetica-Bold", "Sell"), ("Helvetica", "er 2> ok")],
+    ]
+
+    def draw(c: Canvas) -> None:
+        for row, pieces in enumerate(lines):
+            x = 72.0
+            for font, piece in pieces:
+                c.setFont(font, 12)
+                c.drawString(x, 700 - 40 * row, piece)
+                x += width(piece, font)
+
+    pdf = canvas_pdf(draw)
+    result = scan(pdf)
+    assert [t.parsed.role for t in result.tags] == ["Buyer 1", "Seller 2"]
+    assert_only_removed(pdf, result.pdf, ["<ini_req_Buyer 1>", "<ini_req_Seller 2>"])
+    assert text(result.pdf).split() == ["A:", "ok", "filler", "without", "delimiters", "B:", "ok"]
+    assert walks == [False]
+
+
 def test_tag_wrapped_onto_the_next_line() -> None:
     def draw(c: Canvas) -> None:
         c.setFont("Helvetica", 12)

@@ -103,20 +103,20 @@ class Lexer:
             m = _INSTRUCTION.match(data, self.pos)
             if m is None:
                 return self._next_token_by_token()
-            word = m.group("op")
+            ops, string, array, word = m.groups()  # one call: this runs per instruction
             if word in _OPERAND_WORDS:
                 return self._next_token_by_token()
-            start = m.start("ops")
-            if word == b"BT" and skip is not None and start == m.start("op"):
+            start = m.start(1)
+            if word == b"BT" and skip is not None and not (ops or string or array):
                 skipped = skip.match(data, start)
                 if skipped is not None and skipped.end() > start:
                     self.pos = skipped.end()
                     continue
             self.pos = end = m.end()
-            operands: list[Any] = m.group("ops").split()
-            if (string := m.group("str")) is not None:
+            operands: list[Any] = ops.split() if ops else []
+            if string is not None:
                 operands.append(String(_unescape(string[1:-1])))
-            elif (array := m.group("arr")) is not None:
+            elif array is not None:
                 operands.append([_item(item) for item in _ARRAY_ITEM.findall(array)])
             if word == b"BI":
                 end = self._inline_image(end)
@@ -250,14 +250,22 @@ def skippable_text_objects(special: bytes) -> re.Pattern[bytes]:
     excluded = b"".join(b"\\x%02x" % byte for byte in sorted(set(special) | set(b"()\\")))
     lasting = rb"(?:T[fcwzLs]|TD|\x22|q|Q|cm|Do|BI|ID|EI|gs|BT|ET|d0|d1)"
     ws = rb"[" + _WS + rb"]"
-    token = (  # each with the whitespace after it, numbers (the most frequent) first
-        rb"[-+.0-9]++" + ws + rb"++"
-        rb"|\([^" + excluded + rb"]*+\)" + ws + rb"*+"
-        rb"|/" + _REGULAR + rb"*+" + ws + rb"*+"
-        rb"|(?!" + lasting + rb"(?!" + _REGULAR + rb"))" + _REGULAR + rb"++" + ws + rb"*+"
-        rb"|[\[\]]" + ws + rb"*+"
-        rb"|" + ws + rb"++"
-        rb"|%[^\r\n]*+"
-    )
-    block = rb"BT" + ws + rb"++(?>" + token + rb")*+ET(?!" + _REGULAR + rb")"
+    after = ws + rb"*+"  # each token takes the whitespace after it: fewer loop iterations
+    not_lasting = rb"(?!" + lasting + rb"(?!" + _REGULAR + rb"))"
+    alternatives = [  # the most frequent first
+        rb"[-+.0-9" + _WS + rb"]++",  # numbers and the whitespace between them, in one run
+        rb"T[mdJj*](?!" + _REGULAR + rb")" + after,  # the usual text operators: never lasting
+        rb"\([^" + excluded + rb"]*+\)" + after,
+        rb"/" + _REGULAR + rb"*+" + after,
+        not_lasting + _REGULAR + rb"++" + after,
+        rb"[\[\]]" + after,
+        rb"%[^\r\n]*+",
+    ]
+    token = b"|".join(alternatives)
+    # `ET` right after a digit is the tail of one token (`12ET`), not the end of the object.
+    # No token needs an atomic group: the loop is possessive and each alternative's first
+    # byte rules the others out, except numbers before `T…` (`1Tm`: read as two tokens, both
+    # harmless, or refused when lasting, `1Tf`: never wrongly skipped).
+    end = rb"(?<![-+.0-9])ET(?!" + _REGULAR + rb")"
+    block = rb"BT" + ws + rb"++(?:" + token + rb")*+" + end
     return re.compile(rb"(?:" + block + ws + rb"*+)*+")

@@ -10,14 +10,15 @@ stands for. Two phases:
    joins runs split across `Tj`/`TJ` operators, fonts and BT blocks, so split tags are found
    like any other. Each line of a tag gives a run: its first and last real (not generated)
    chars' glyph origins in raw user space, and how many chars it has.
-2. **Remove** (`remove`, with fonts read by `fonts`). Page content streams, and the Form
-   XObjects they draw, are lexed as bytes (`esign.pdf.content`) and walked with a small
-   text-state interpreter; text objects that cannot hold a tag glyph are skipped unread. A
-   glyph whose origin lies on a tag's run is replaced by a `TJ` number of the same advance,
-   so every other glyph keeps its position; only the edited instructions' bytes change. The
-   text is gone from the content: neither drawn nor extracted. Widths are truncated to whole
-   1/1000 em as PDFium reads them (see `fonts._units`). Only pages with tags are read; the
-   output is saved with a deterministic /ID.
+2. **Remove** (`remove`, with fonts read by `fonts`, new bytes written by `rewrite`). Page
+   content streams, and the Form XObjects they draw, are lexed as bytes (`esign.pdf.content`)
+   and walked with a small text-state interpreter; text objects that cannot hold a tag
+   glyph are skipped unread. A glyph whose origin lies on a tag's run is replaced by a `TJ`
+   number of the same advance, so every other glyph keeps its position; only the edited
+   instructions' bytes change. The text is gone from the content: neither drawn nor
+   extracted. Widths are truncated to whole 1/1000 em as PDFium reads them (see
+   `fonts._units`). Only pages with tags are read; the output is saved with a deterministic
+   /ID.
 
 Geometry of a `FoundTag`:
   * `text_box`: the tag's first and last chars' loose boxes joined, in raw PDF user space
@@ -51,7 +52,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from esign.domain.anchors import MalformedTag, parse_tag
+from esign.domain.anchors import AnchorTag, MalformedTag, parse_tag
 from esign.pdf.anchors.find import Hit, find_tags, tag_pattern
 from esign.pdf.anchors.remove import strip
 from esign.pdf.anchors.results import AnchorScan, FoundMalformed, FoundTag, Unremoved, UserBox
@@ -99,28 +100,34 @@ def scan_and_strip(
     hits = [hit for page in pages for hit in page]
     if not hits:
         return result
+    # a packet often repeats a tag's text (initials on every page): each text parsed once
+    parsed: dict[str, AnchorTag | MalformedTag] = {}
     for hit in hits:
-        _report(result, hit, space_char)
+        _report(result, hit, space_char, parsed)
     result.pdf = strip(pdf, pages, result, open_char + close_char, out)
     return result
 
 
-def _report(result: AnchorScan, hit: Hit, space_char: str) -> None:
-    parsed = parse_tag(hit.inner, space_char)
+def _report(
+    result: AnchorScan, hit: Hit, space_char: str, cache: dict[str, AnchorTag | MalformedTag]
+) -> None:
+    parsed = cache.get(hit.inner)
+    if parsed is None:
+        parsed = cache[hit.inner] = parse_tag(hit.inner, space_char)
     if isinstance(parsed, MalformedTag):
         result.malformed.append(FoundMalformed(hit.page_index, hit.text, parsed.reason, hit.box))
         return
-    geom = hit.geometry
+    width, height = hit.geometry.width, hit.geometry.height
     result.tags.append(
         FoundTag(
             page_index=hit.page_index,
             parsed=parsed,
-            x=hit.anchor[0] / geom.width,
-            y=hit.anchor[1] / geom.height,
-            width=parsed.width / geom.width,
-            height=parsed.height / geom.height,
-            page_width=geom.width,
-            page_height=geom.height,
+            x=hit.anchor[0] / width,
+            y=hit.anchor[1] / height,
+            width=parsed.width / width,
+            height=parsed.height / height,
+            page_width=width,
+            page_height=height,
             text=hit.text,
             text_box=hit.box,
         )

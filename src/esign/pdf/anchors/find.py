@@ -10,7 +10,6 @@ one `Target`: its first and last real (not generated) chars' origins and how man
 from __future__ import annotations
 
 import ctypes
-import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -74,41 +73,74 @@ class Target:
     matched: int = 0  # glyphs found on the segment so far
 
 
-class _CharReader:
-    """Per-char PDFium queries with reusable ctypes out-parameters."""
+def _unchecked(function: Any) -> Any:
+    """A `pypdfium2.raw` binding without its declared argument types: ctypes then converts
+    nothing on a call, which makes it 2-3 times cheaper (about 0.3 instead of 0.8 µs), and
+    these run several times per tag. Callers pass only handles, ints and `byref()`s."""
+    unchecked = type(function)(ctypes.cast(function, ctypes.c_void_p).value)
+    unchecked.restype = function.restype
+    return unchecked
 
-    def __init__(self, textpage: Any) -> None:
-        self.tp = textpage.raw  # the bare handle: no conversion on every call
+
+_CHAR_ORIGIN = _unchecked(pdfium_c.FPDFText_GetCharOrigin)
+_LOOSE_BOX = _unchecked(pdfium_c.FPDFText_GetLooseCharBox)
+_FONT_SIZE = _unchecked(pdfium_c.FPDFText_GetFontSize)
+_MATRIX = _unchecked(pdfium_c.FPDFText_GetMatrix)
+_IS_GENERATED = _unchecked(pdfium_c.FPDFText_IsGenerated)
+
+
+class _CharReader:
+    """PDFium queries with reusable ctypes out-parameters, one reader per document; `tp` is
+    the current page's text page."""
+
+    def __init__(self) -> None:
+        self.tp: Any = None  # the bare handle: no conversion on every call
         self._x, self._y = ctypes.c_double(), ctypes.c_double()
         self._px, self._py = ctypes.byref(self._x), ctypes.byref(self._y)
         self._rect = pdfium_c.FS_RECTF()
         self._matrix = pdfium_c.FS_MATRIX()
+        self._prect, self._pmatrix = ctypes.byref(self._rect), ctypes.byref(self._matrix)
+        self._box = [ctypes.c_float() for _ in range(4)]
+
+    def geometry(self, page: Any) -> Displayed:
+        """The page (a raw handle) as displayed, as pypdfium2's `get_mediabox()`,
+        `get_cropbox()` and `get_rotation()` read it."""
+        media = self._page_box(pdfium_c.FPDFPage_GetMediaBox, page) or (0, 0, 612, 792)
+        crop = self._page_box(pdfium_c.FPDFPage_GetCropBox, page) or media
+        rotation = pdfium_c.FPDFPage_GetRotation(page)
+        return Displayed.of(media, crop, rotation * 90 if 0 <= rotation <= 3 else 0)
+
+    def _page_box(self, get: Any, page: Any) -> tuple[float, ...] | None:
+        box = self._box
+        if not get(page, *box):
+            return None
+        return tuple(side.value for side in box)
 
     def origin(self, index: int) -> tuple[float, float]:
-        pdfium_c.FPDFText_GetCharOrigin(self.tp, index, self._px, self._py)
+        _CHAR_ORIGIN(self.tp, index, self._px, self._py)
         return self._x.value, self._y.value
 
-    def targets(self, runs: list[list[int]], hit: Hit, first: tuple[float, float]) -> list[Target]:
-        """One `Target` per run of char indices (its first and last char's origins); `first`
-        is the origin of the first run's first char."""
+    def targets(self, runs: list[Run], hit: Hit, first: tuple[float, float]) -> list[Target]:
+        """One `Target` per run (its first and last char's origins); `first` is the origin of
+        the first run's first char."""
         out: list[Target] = []
-        for run in runs:
-            x0, y0 = first if not out else self.origin(run[0])
-            x1, y1 = self.origin(run[-1]) if len(run) > 1 else (x0, y0)
-            out.append(Target(x0, y0, x1, y1, len(run), hit))
+        for start, end, count in runs:
+            x0, y0 = first if not out else self.origin(start)
+            x1, y1 = self.origin(end) if end != start else (x0, y0)
+            out.append(Target(x0, y0, x1, y1, count, hit))
         return out
 
     def loose_box(self, index: int) -> tuple[float, float, float, float]:
         r = self._rect
-        pdfium_c.FPDFText_GetLooseCharBox(self.tp, index, r)
+        _LOOSE_BOX(self.tp, index, self._prect)
         return r.left, r.bottom, r.right, r.top
 
     def em_top(self, index: int, x: float, y: float) -> tuple[float, float]:
         """The point one font size above the char's origin (x, y), along the text's up
         direction."""
         m = self._matrix
-        size = pdfium_c.FPDFText_GetFontSize(self.tp, index)
-        if not pdfium_c.FPDFText_GetMatrix(self.tp, index, m):
+        size = _FONT_SIZE(self.tp, index)
+        if not _MATRIX(self.tp, index, self._pmatrix):
             return x, y + size
         return x + size * m.c, y + size * m.d
 
@@ -121,9 +153,10 @@ def find_tags(
         doc = pdfium.PdfDocument(pdf)
         try:
             pages = []
+            reader = _CharReader()
             for index in range(len(doc)):
                 try:
-                    pages.append(_find_on_page(doc, index, pattern, open_char))
+                    pages.append(_find_on_page(doc, index, pattern, open_char, reader))
                 except pdfium.PdfiumError as exc:
                     errors.append(f"page {index + 1}: PDFium could not read it ({exc})")
                     pages.append([])
@@ -132,30 +165,57 @@ def find_tags(
             doc.close()
 
 
-def _find_on_page(doc: Any, index: int, pattern: re.Pattern[str], open_char: str) -> list[Hit]:
-    page = doc[index]
+def _find_on_page(
+    doc: Any, index: int, pattern: re.Pattern[str], open_char: str, reader: _CharReader
+) -> list[Hit]:
+    # PDFium's own calls, not pypdfium2's page objects: their wrappers and finalizers cost
+    # about 30 µs a page, a tenth of everything the scan adds to loading the text
+    page = pdfium_c.FPDF_LoadPage(doc.raw, index)
+    if not page:
+        raise pdfium.PdfiumError("Failed to load page.")
     try:
-        textpage = page.get_textpage()
+        textpage = pdfium_c.FPDFText_LoadPage(page)
+        if not textpage:
+            raise pdfium.PdfiumError("Failed to load text page.")
         try:
-            text = textpage.get_text_range()
+            base, text = _page_text(textpage)
             if open_char not in text:
                 return []
-            geometry = Displayed.of(page.get_mediabox(), page.get_cropbox(), page.get_rotation())
-            reader = _CharReader(textpage)
-            offsets = _Offsets(text, _first_text_index(textpage))
+            geometry = reader.geometry(page)
+            reader.tp = textpage
+            offsets = _Offsets(textpage, text, base)
             matches = (m for m in pattern.finditer(text) if len(m.group(0)) <= MAX_TAG_CHARS)
             hits = (_hit(reader, index, geometry, offsets, m) for m in matches)
             return [hit for hit in hits if hit is not None]
         finally:
-            textpage.close()
+            pdfium_c.FPDFText_ClosePage(textpage)
     finally:
-        page.close()
+        pdfium_c.FPDF_ClosePage(page)
+
+
+def _page_text(textpage: Any) -> tuple[int, str]:
+    """The page's text and the text index of its first char, as pypdfium2's
+    `get_text_range()` gives it: chars without text (text index -1) at either end are left
+    out of the range asked for (PDFium could read beyond it, crbug.com/pdfium/2079)."""
+    text_index = pdfium_c.FPDFText_GetTextIndexFromCharIndex
+    first, last = 0, pdfium_c.FPDFText_CountChars(textpage) - 1
+    while first <= last and text_index(textpage, first) < 0:
+        first += 1
+    while last >= first and text_index(textpage, last) < 0:
+        last -= 1
+    if first > last:
+        return 0, ""
+    start = text_index(textpage, first)
+    # up to the last char's first unit, a second unit should it need one, and the NUL
+    buffer = (ctypes.c_ushort * (text_index(textpage, last) - start + 3))()
+    written = pdfium_c.FPDFText_GetText(textpage, first, last - first + 1, buffer)
+    return start, ctypes.string_at(buffer, 2 * max(written - 1, 0)).decode("utf-16-le", "ignore")
 
 
 class _Offsets:
     """Python string offsets → PDFium text indices, which count UTF-16 code units."""
 
-    def __init__(self, text: str, base: int) -> None:
+    def __init__(self, textpage: Any, text: str, base: int) -> None:
         self.base = base
         self.units: list[int] | None = None
         # a char beyond U+FFFF takes two units: shift what follows
@@ -163,22 +223,21 @@ class _Offsets:
             self.units = list(
                 itertools.accumulate((1 + (ord(c) > 0xFFFF) for c in text), initial=0)
             )
+        # char index - text index when it is the same for the whole text: text → char
+        # indices increase strictly, so equal differences at both ends mean equal in between
+        self.shift: int | None = None
+        if self.units is None and text:
+            last = base + len(text) - 1
+            char_at = pdfium_c.FPDFText_GetCharIndexFromTextIndex
+            first_char, last_char = char_at(textpage, base), char_at(textpage, last)
+            if first_char >= 0 and last_char - first_char == last - base:
+                self.shift = first_char - base
 
     def __call__(self, offset: int) -> int:
         return self.base + (offset if self.units is None else self.units[offset])
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-def _first_text_index(textpage: Any) -> int:
-    """The text index of the first char `get_text_range()` returned (see pypdfium2)."""
-    count = pdfium_c.FPDFText_CountChars(textpage)
-    for char_index in range(count):
-        text_index = pdfium_c.FPDFText_GetTextIndexFromCharIndex(textpage, char_index)
-        if text_index >= 0:
-            return int(text_index)
-    return 0
 
 
 def _hit(
@@ -191,7 +250,7 @@ def _hit(
     runs = _real_chars(reader.tp, offsets, match)
     if not runs:
         return None
-    first, last = runs[0][0], runs[-1][-1]
+    first, last = runs[0][0], runs[-1][1]
     origin = ox, oy = reader.origin(first)
     ax, ay = geom.to_display(ox, oy)
     bx, by = geom.to_display(*reader.em_top(first, ox, oy))
@@ -199,28 +258,34 @@ def _hit(
     # the union of the first and last chars' boxes: exact for a tag on one line (all its
     # chars share the line's loose height), and spanning both lines of a wrapped tag
     l0, b0, r0, t0 = reader.loose_box(first)
-    l1, b1, r1, t1 = reader.loose_box(last) if last != first else (l0, b0, r0, t0)
-    box = UserBox(min(l0, l1), min(b0, b1), max(r0, r1), max(t0, t1))
-    text = match.group(0)
+    if last != first:
+        l1, b1, r1, t1 = reader.loose_box(last)
+        l0, b0 = (l0 if l0 < l1 else l1), (b0 if b0 < b1 else b1)
+        r0, t0 = (r0 if r0 > r1 else r1), (t0 if t0 > t1 else t1)
+    text = match.group()
     inner = text[1:-1]
     if "\r" in inner or "\n" in inner:
         inner = re.sub(r"[\r\n]+", " ", inner)
-    hit = Hit(page_index, text, inner, box, anchor, geom)
+    hit = Hit(page_index, text, inner, UserBox(l0, b0, r0, t0), anchor, geom)
     hit.targets = reader.targets(runs, hit, origin)
-    hit.chars = sum(map(len, runs))
+    hit.chars = runs[0][2] if len(runs) == 1 else sum(run[2] for run in runs)
     return hit
 
 
-def _real_chars(textpage: Any, offsets: _Offsets, match: re.Match[str]) -> list[list[int]]:
+Run = tuple[int, int, int]  # a run of a tag's real chars: first and last char index, count
+
+
+def _real_chars(textpage: Any, offsets: _Offsets, match: re.Match[str]) -> list[Run]:
     """The char indices behind the match's text, without generated spaces and line breaks, in
     runs: a new one starts after each line break (a tag wrapped onto the next line)."""
+    if offsets.shift is not None:  # the usual page: no lookups
+        return _direct_runs(textpage, match, offsets.base + offsets.shift)
     start, end = offsets(match.start()), offsets(match.end() - 1)
-    char_at = functools.partial(pdfium_c.FPDFText_GetCharIndexFromTextIndex, textpage)
-    first, last = char_at(start), char_at(end)
-    # text → char indices increase strictly, so equal offsets at both ends mean every index
-    # in between is offset the same way: one call per tag instead of one per char
+    char_at = pdfium_c.FPDFText_GetCharIndexFromTextIndex
+    first, last = char_at(textpage, start), char_at(textpage, end)
+    # the page's indices shift unevenly, but maybe not within this tag (see `_Offsets`)
     shift = first - start if first >= 0 and last - first == end - start else None
-    if shift is not None and offsets.units is None:  # the usual case: no lookups
+    if shift is not None and offsets.units is None:
         return _direct_runs(textpage, match, offsets.base + shift)
     runs: list[list[int]] = [[]]
     text = match.string
@@ -231,27 +296,43 @@ def _real_chars(textpage: Any, offsets: _Offsets, match: re.Match[str]) -> list[
                 runs.append([])
             continue
         text_index = offsets(offset)
-        char_index = text_index + shift if shift is not None else char_at(text_index)
+        char_index = text_index + shift if shift is not None else char_at(textpage, text_index)
         if char_index < 0 or (runs[-1] and runs[-1][-1] == char_index):
             continue
         if char.isspace() and pdfium_c.FPDFText_IsGenerated(textpage, char_index) != 0:
             continue  # a space PDFium inferred from a gap: nothing to remove
         runs[-1].append(int(char_index))
-    return [run for run in runs if run]
+    return [(run[0], run[-1], len(run)) for run in runs if run]
 
 
-def _direct_runs(textpage: Any, match: re.Match[str], shift: int) -> list[list[int]]:
+def _direct_runs(textpage: Any, match: re.Match[str], shift: int) -> list[Run]:
     """`_real_chars` when char index = text offset + `shift`: only spaces need a query."""
-    runs, text = [], match.string
-    for line in _LINE.finditer(text, match.start(), match.end()):
-        start = line.start()
-        run = list(range(start + shift, line.end() + shift))
-        for space in reversed([m.start() for m in _SPACE.finditer(text, start, line.end())]):
-            if pdfium_c.FPDFText_IsGenerated(textpage, space + shift):
-                del run[space - start]
-        if run:
-            runs.append(run)
+    runs, text, start = [], match.string, match.start()
+    if "\n" in match.group() or "\r" in match.group():  # wrapped: one run per line
+        lines = [line.span() for line in _LINE.finditer(text, start, match.end())]
+    else:
+        lines = [(start, match.end())]
+    for start, end in lines:
+        generated = [i for i in _spaces(text, start, end, shift) if _IS_GENERATED(textpage, i)]
+        if not generated:  # the usual line: every char is a glyph
+            runs.append((start + shift, end - 1 + shift, end - start))
+            continue
+        real = [i for i in range(start + shift, end + shift) if i not in generated]
+        if real:
+            runs.append((real[0], real[-1], len(real)))
     return runs
+
+
+def _spaces(text: str, start: int, end: int, shift: int) -> list[int]:
+    """Where text[start:end] has white space, plus `shift`."""
+    line = text[start:end]
+    if line.isascii() and line.isprintable():  # the usual tag: only " " can be white space
+        found, at = [], line.find(" ")
+        while at >= 0:
+            found.append(start + at + shift)
+            at = line.find(" ", at + 1)
+        return found
+    return [space.start() + shift for space in _SPACE.finditer(text, start, end)]
 
 
 _LINE = re.compile(r"[^\r\n]+")

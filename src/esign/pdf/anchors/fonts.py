@@ -39,9 +39,9 @@ class Font:
     def text(self, code: int) -> str | None:
         raise NotImplementedError
 
-    def widths_of(self, data: bytes, codes: Codes) -> Iterable[float]:
-        """The width of each code of `data` (`codes` is `split(data)`)."""
-        return (self.width(code) for _, _, code in codes)
+    def widths_of(self, data: bytes) -> Iterable[float]:
+        """The width of each code of `data`."""
+        return (self.width(code) for _, _, code in self.split(data))
 
     def codes_of(self, chars: str) -> bytes:
         """The bytes of every code that reads as (or as containing) one of `chars`."""
@@ -114,7 +114,7 @@ class _SimpleFont(Font):
     def width(self, code: int) -> float:
         return self.widths[code]
 
-    def widths_of(self, data: bytes, codes: Codes) -> Iterable[float]:
+    def widths_of(self, data: bytes) -> Iterable[float]:
         return map(self.widths.__getitem__, data)  # one byte, one code
 
     def text(self, code: int) -> str | None:

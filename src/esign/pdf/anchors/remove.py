@@ -5,7 +5,7 @@ with a small text-state interpreter (q/Q, cm, BT, Tf, Tc, Tw, Tz, TL, Ts, Td, TD
 TJ, ', "). Glyph origins come from each font's widths (`fonts`). A glyph whose origin lies on
 a tag's run of chars (between PDFium's first and last origins, within `MATCH_TOLERANCE`) is
 replaced by a `TJ` number of the same advance, -1000 · (w + (Tc [+ Tw]) / Tfs), so every other
-glyph keeps its position; only the edited instructions' bytes change.
+glyph keeps its position; only the edited instructions' bytes change (`rewrite`).
 
 Text objects that cannot hold a tag glyph are skipped unread: see `Stripper`.
 """
@@ -18,7 +18,7 @@ import itertools
 import math
 import operator
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,10 @@ from typing import Any
 import pikepdf
 
 from esign.pdf.anchors.find import Hit, Target
-from esign.pdf.anchors.fonts import Codes, Font, FontCache
+from esign.pdf.anchors.fonts import Font, FontCache
 from esign.pdf.anchors.results import AnchorScan, Unremoved
-from esign.pdf.content import Instruction, Lexer, String, skippable_text_objects
+from esign.pdf.anchors.rewrite import Edit, Elements, array_operand, rewrite, string_operand
+from esign.pdf.content import Instruction, Lexer, skippable_text_objects
 from esign.pdf.geometry import IDENTITY, Matrix, matrix, multiply, translate
 
 MATCH_TOLERANCE = 0.3  # points between PDFium's char origin and ours for the same glyph
@@ -89,24 +90,12 @@ def _report_unremoved(result: AnchorScan, hits: list[Hit], problems: dict[int, s
 
 
 @dataclass(slots=True)
-class _Edit:
-    """Glyphs to drop from one text-showing instruction, with the text state they were shown in."""
-
-    instruction: Instruction
-    font: Font
-    size: float
-    char_spacing: float
-    word_spacing: float
-    glyphs: dict[int, set[int]] = field(default_factory=dict)  # element → glyph indices
-
-
-@dataclass(slots=True)
 class _Stream:
     """A content stream (a page's or a form's) and the edits found in it, by byte offset."""
 
     data: bytes
     write: Callable[[bytes], None]
-    edits: dict[int, _Edit] = field(default_factory=dict)
+    edits: dict[int, Edit] = field(default_factory=dict)
 
 
 class _Stripper:
@@ -120,19 +109,21 @@ class _Stripper:
 
     def __init__(self, doc: Any, delimiters: str) -> None:
         self.doc = doc
+        # listed once: `doc.pages[i]` alone costs about 10 µs a page
+        self.pages = list(doc.pages)
         self.delimiters = delimiters
         self.fonts = FontCache()
         self.forms: dict[tuple[int, int], _Stream] = {}
         self.problems: dict[int, set[str]] = {}
         self.changed = False
-        self._skips: dict[tuple[int, int], re.Pattern[bytes] | None] = {}
+        self._fonts: dict[_Key, _Fonts] = {}
         self._codes: dict[Font, bytes] = {}
 
     def strip_page(self, index: int, hits: list[Hit]) -> None:
         targets = _TargetIndex([t for hit in hits for t in hit.targets])
         problems = self.problems.setdefault(index, set())
         try:
-            page = self.doc.pages[index].obj
+            page = self.pages[index].obj
             resources = _resources(page)
             stream = _Stream(_page_content(page), self._page_writer(page))
             for thorough in (False, True):
@@ -165,11 +156,19 @@ class _Stripper:
             self.forms[key] = stream
         return stream
 
+    def fonts_of(self, resources: Any) -> _Fonts:
+        """What a walk needs of the fonts of `resources`; shared by every page with the same
+        fonts."""
+        key = _fonts_key(resources)
+        fonts = self._fonts.get(key) if key is not None else None
+        if fonts is None:
+            fonts = _Fonts({}, self.skip_pattern(resources))
+            if key is not None:
+                self._fonts[key] = fonts
+        return fonts
+
     def skip_pattern(self, resources: Any) -> re.Pattern[bytes] | None:
         """What text objects drawn with `resources` may be skipped (see `_Walk.run`)."""
-        key = resources.objgen
-        if key != (0, 0) and key in self._skips:
-            return self._skips[key]
         special = bytearray(ord(c) for c in self.delimiters if ord(c) < 256)
         fonts = resources.get("/Font")
         if isinstance(fonts, pikepdf.Dictionary):
@@ -179,10 +178,7 @@ class _Stripper:
                 if codes is None:
                     codes = self._codes[font] = font.codes_of(self.delimiters)
                 special += codes
-        pattern = skippable_text_objects(bytes(sorted(set(special))))
-        if key != (0, 0):
-            self._skips[key] = pattern
-        return pattern
+        return skippable_text_objects(bytes(sorted(set(special))))
 
     def write_back(self) -> None:
         for stream in self.forms.values():
@@ -190,9 +186,33 @@ class _Stripper:
 
     def _write(self, stream: _Stream) -> None:
         if stream.edits:
-            stream.write(_rewrite(stream))
+            stream.write(rewrite(stream.data, stream.edits))
             stream.edits.clear()
             self.changed = True
+
+
+_Key = tuple[str, int, int]
+
+
+@dataclass(slots=True)
+class _Fonts:
+    """A resource dictionary's fonts as the walk uses them."""
+
+    names: dict[bytes, Font | None]  # by name token, filled in as the walks meet them
+    skip: re.Pattern[bytes] | None  # see `_Stripper.skip_pattern`
+
+
+def _fonts_key(resources: Any) -> _Key | None:
+    """What identifies the fonts of `resources` across pages: the dictionary's object, or,
+    for a page's own (direct) dictionary, its /Font dictionary's object, which pages often
+    share. None when neither is shared."""
+    key = resources.objgen
+    if key != (0, 0):
+        return ("resources", *key)
+    fonts = resources.get("/Font")
+    if not isinstance(fonts, pikepdf.Dictionary) or fonts.objgen == (0, 0):
+        return None
+    return ("fonts", *fonts.objgen)
 
 
 def _page_content(page: Any) -> bytes:
@@ -243,9 +263,6 @@ def _resources(obj: Any) -> Any:
 # --------------------------------------------------------------------------- interpreter
 
 
-Elements = list[bytes | float]  # a TJ array: strings and adjustments; Tj is one string
-
-
 class _GraphicsState:
     """The parts of the graphics state that place glyphs."""
 
@@ -289,7 +306,8 @@ class _Walk:
         self.resources = resources
         self.depth = depth
         self.thorough = thorough
-        self.fonts: dict[bytes, Font | None] = {}
+        shared = stripper.fonts_of(resources)
+        self.fonts, self.shared_skip = shared.names, shared.skip
         self.tm: Matrix = IDENTITY
         self.tlm: Matrix = IDENTITY
         # strings shown since the line start, kept raw: most are never measured at all
@@ -297,22 +315,23 @@ class _Walk:
         self.gs = _GraphicsState()
         self.stack: list[_GraphicsState] = []
         self.open_hits: set[int] = set()  # ids of hits with some, not all, chars removed
+        self.lexer = Lexer(b"")
+        self.skip: re.Pattern[bytes] | None = None  # what `run` may skip (see `_Stripper`)
 
     def run(self, gs: _GraphicsState) -> None:
         self.gs, self.stack = gs, []
         handlers = _HANDLERS
-        lexer = Lexer(self.stream.data)
-        skip = None if self.thorough else self.stripper.skip_pattern(self.resources)
-        lexer.skip = skip
-        while (instruction := lexer.next()) is not None:
-            handler = handlers.get(instruction[0])
+        self.lexer = lexer = Lexer(self.stream.data)
+        self.skip = None if self.thorough else self.shared_skip
+        lexer.skip = self.skip
+        next_instruction, handler_of = lexer.next, handlers.get  # bound once: run per instruction
+        while (instruction := next_instruction()) is not None:
+            handler = handler_of(instruction[0])
             if handler is not None:
                 try:
                     handler(self, instruction[1], instruction)
                 except _BAD_OPERANDS:
                     continue  # a malformed operator: skip it like viewers do
-                if self.open_hits and skip is not None:
-                    lexer.skip = None if self.open_hits else skip
 
     # -- text positioning ------------------------------------------------------------
 
@@ -328,7 +347,7 @@ class _Walk:
         """Apply the advances of strings shown since the last line start (computed lazily)."""
         total = 0.0
         for raw, is_array, font, size, tc, tw, scale in self.pending:
-            elements = _elements(raw) if is_array else _string(raw)
+            elements = array_operand(raw) if is_array else string_operand(raw)
             total += _advance(elements, font, size, tc, tw) * scale
         self.pending.clear()
         self.tm = translate(self.tm, total)
@@ -353,7 +372,7 @@ class _Walk:
         else:
             candidates = self.targets.all
         if candidates and font.usable and gs.size != 0:
-            elements = _elements(raw) if is_array else _string(raw)
+            elements = array_operand(raw) if is_array else string_operand(raw)
             m = multiply(self.tm, gs.ctm)
             advance = self._match(gs, font, m, elements, candidates, instruction)
             self.tm = translate(self.tm, advance)
@@ -374,33 +393,42 @@ class _Walk:
     ) -> float:
         """Find the glyphs on tag chars and record them; return the advance in text space."""
         size, scale = gs.size, gs.scale
-        x = 0.0
+        x, found_any = 0.0, False
+        # glyph starts only grow when every advance does (not with backward kerning)
+        plain = font.nonnegative and gs.char_spacing == 0 and gs.word_spacing == 0
         for ei, element in enumerate(elements):
             if isinstance(element, float):
                 x -= element / 1000.0 * size * scale
                 continue
-            codes = font.split(element)
-            sums, k = _glyph_starts(font, element, codes, gs)
-            # glyph starts only grow when every advance does (not with backward kerning)
-            plain = font.nonnegative and gs.char_spacing == 0 and gs.word_spacing == 0
+            sums, k = _glyph_starts(font, element, gs)
             found = _glyphs_on(sums, x, k, m, gs.rise, candidates, plain)
             if found:
                 self._record(gs, font, instruction, ei, found)
+                found_any = True
             x += k * sums[-1]
-        for t in candidates:  # a tag left half removed continues in what follows
+        if found_any:
+            self._update_open(candidates)
+        return x
+
+    def _update_open(self, candidates: list[Target]) -> None:
+        """Note which tags are left half removed: they continue in what follows."""
+        for t in candidates:
             hit = t.hit
             if 0 < hit.removed < hit.chars:
                 self.open_hits.add(id(hit))
             else:
                 self.open_hits.discard(id(hit))
-        return x
+        if self.skip is not None:
+            # a half-removed tag goes on in the next text objects, which skipping would pass
+            # unread; once none is open, skipping resumes
+            self.lexer.skip = None if self.open_hits else self.skip
 
     def _record(
         self, gs: _GraphicsState, font: Font, instruction: Instruction, ei: int, found: set[int]
     ) -> None:
         edit = self.stream.edits.get(instruction[2])
         if edit is None:
-            edit = _Edit(instruction, font, gs.size, gs.char_spacing, gs.word_spacing)
+            edit = Edit(instruction, font, gs.size, gs.char_spacing, gs.word_spacing)
             self.stream.edits[instruction[2]] = edit
         edit.glyphs.setdefault(ei, set()).update(found)
 
@@ -447,19 +475,16 @@ def _name(token: bytes) -> str:
     return token.decode("latin-1")
 
 
-def _glyph_starts(
-    font: Font, data: bytes, codes: Codes, gs: _GraphicsState
-) -> tuple[list[float], float]:
+def _glyph_starts(font: Font, data: bytes, gs: _GraphicsState) -> tuple[list[float], float]:
     """(sums, k): glyph i of the string starts k · sums[i] after the string's start in text
-    space, and the string ends k · sums[-1] after it (len(codes) + 1 sums)."""
+    space, and the string ends k · sums[-1] after it (one sum per code, and one more)."""
     width, size, tc, scale = font.width, gs.size, gs.char_spacing, gs.scale
     if tc == 0 and gs.word_spacing == 0:  # the usual case: widths alone
-        widths = font.widths_of(data, codes)
-        return list(itertools.accumulate(widths, initial=0.0)), size * scale
+        return list(itertools.accumulate(font.widths_of(data), initial=0.0)), size * scale
     space = tc + gs.word_spacing  # Tw applies to single-byte code 32 only
     advances = [
         (width(code) * size + (space if code == 32 and end - start == 1 else tc)) * scale
-        for start, end, code in codes
+        for start, end, code in font.split(data)
     ]
     return list(itertools.accumulate(advances, initial=0.0)), 1.0
 
@@ -497,7 +522,9 @@ def _glyphs_on(
         rx0, ry0, rx1, ry1 = t.x0 - ox, t.y0 - oy, t.x1 - ox, t.y1 - oy
         if abs(rx0 * b - ry0 * a) > off_line or abs(rx1 * b - ry1 * a) > off_line:
             continue  # not on this string's baseline
-        lo, hi = sorted(((rx0 * a + ry0 * b) / norm, (rx1 * a + ry1 * b) / norm))
+        lo, hi = (rx0 * a + ry0 * b) / norm, (rx1 * a + ry1 * b) / norm
+        if lo > hi:
+            lo, hi = hi, lo
         lo, hi = lo - tol - x, hi + tol - x  # in units of k along the string
         if ordered:
             first = bisect.bisect_left(sums, lo / k, 0, count)
@@ -524,19 +551,6 @@ def _advance(elements: Elements, font: Font, size: float, tc: float, tw: float) 
 def _six(ops: Any) -> Matrix:
     a, b, c, d, e, f = map(float, ops)
     return (a, b, c, d, e, f)
-
-
-def _string(value: Any) -> Elements:
-    """A Tj operand as a one-string TJ array."""
-    if not isinstance(value, String):
-        raise TypeError("not a string")
-    return [value]
-
-
-def _elements(array: Any) -> Elements:
-    if not isinstance(array, list):
-        raise TypeError("not an array")
-    return [item if isinstance(item, String) else float(item) for item in array]
 
 
 def _op_q(w: _Walk, ops: Any, _i: Instruction) -> None:
@@ -642,91 +656,3 @@ _HANDLERS: dict[bytes, Callable[[_Walk, Any, Instruction], None]] = {
     b'"': _op_dquote,
     b"Do": _op_do,
 }
-
-
-# --------------------------------------------------------------------------- rewriting
-
-
-def _rewrite(stream: _Stream) -> bytes:
-    """The stream with each edited instruction's bytes replaced; all other bytes kept."""
-    data, parts, pos = stream.data, [], 0
-    for start in sorted(stream.edits):
-        edit = stream.edits[start]
-        _op, _ops, begin, end = edit.instruction
-        parts += [data[pos:begin], _replacement(edit)]
-        pos = end
-    parts.append(data[pos:])
-    return b"".join(parts)
-
-
-def _replacement(edit: _Edit) -> bytes:
-    """What shows the same text without the edit's glyphs, with the same advances."""
-    name, ops, _start, _end = edit.instruction
-    if name == b"TJ":
-        return b" " + _tj(_kept(_elements(ops[0]), edit))
-    if name == b"Tj":
-        return b" " + _tj(_kept(_string(ops[0]), edit))
-    if name == b"'":
-        return b" T* " + _tj(_kept(_string(ops[0]), edit))
-    # '"': set the spacings it sets, move to the next line, then show
-    tw, tc = _number(float(ops[0])), _number(float(ops[1]))
-    return b" %s Tw %s Tc T* %s" % (tw, tc, _tj(_kept(_string(ops[2]), edit)))
-
-
-def _kept(elements: Elements, edit: _Edit) -> Elements:
-    """A TJ array without the edit's glyphs: each becomes a number of the same advance."""
-    font, out = edit.font, Elements()
-    removed = {ei: sorted(glyphs) for ei, glyphs in edit.glyphs.items()}
-    for ei, element in enumerate(elements):
-        if isinstance(element, float):
-            _push_number(out, element)
-            continue
-        if ei not in removed:
-            out.append(element)
-            continue
-        codes, keep_from = font.split(element), 0
-        for first, last in _runs(removed[ei]):
-            start = codes[first][0]
-            if start > keep_from:
-                out.append(element[keep_from:start])
-            keep_from = codes[last][1]
-            gone = element[start:keep_from]  # whole codes: it splits as they did
-            advance = font.advance(gone, edit.size, edit.char_spacing, edit.word_spacing)
-            _push_number(out, -1000.0 * advance / edit.size)
-        if keep_from < len(element):
-            out.append(element[keep_from:])
-    return out
-
-
-def _runs(indices: list[int]) -> Iterator[tuple[int, int]]:
-    """Sorted indices as runs of consecutive ones: (first, last) each."""
-    first = last = indices[0]
-    for i in indices[1:]:
-        if i != last + 1:
-            yield first, last
-            first = i
-        last = i
-    yield first, last
-
-
-def _push_number(out: Elements, value: float) -> None:
-    if out and isinstance(out[-1], float):
-        out[-1] += value
-    else:
-        out.append(value)
-
-
-def _tj(elements: Elements) -> bytes:
-    items = [_number(e) if isinstance(e, float) else _literal(e) for e in elements]
-    return b"[" + b" ".join(items) + b"] TJ"
-
-
-def _number(value: float) -> bytes:
-    """4 decimals (of 1/1000 em in a TJ array: far below a pixel), no exponent."""
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return b"0" if text in ("", "-0") else text.encode("ascii")
-
-
-def _literal(data: bytes) -> bytes:
-    escaped = data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-    return b"(" + escaped.replace(b"\r", b"\\r") + b")"
