@@ -40,14 +40,25 @@ def raw_document(name: str, data: bytes, **extra: Any) -> dict[str, Any]:
 
 
 def docx_bytes() -> bytes:
-    """A minimal zip container: enough to pass the type check and wait for conversion."""
-    buf = io.BytesIO()
+    """A small real Word file: accepted at upload, it waits Pending for conversion."""
+    from tests.pdf.office_samples import docx, para
+
+    return docx(para("Addendum: the parties agree."))
+
+
+def unreadable_docx() -> bytes:
+    """Structurally a .docx (accepted at upload), but its main part is not WordprocessingML:
+    LibreOffice cannot read it, so processing fails."""
     import zipfile
 
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("word/document.xml", "<w:document/>")
-    return buf.getvalue()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx_bytes())) as source, zipfile.ZipFile(buffer, "w") as out:
+        for info in source.infolist():
+            payload = source.read(info)
+            if info.filename == "word/document.xml":
+                payload = b"\x00\x01garbage"
+            out.writestr(info, payload)
+    return buffer.getvalue()
 
 
 def encrypted_pdf(user_password: str = "open-sesame") -> bytes:

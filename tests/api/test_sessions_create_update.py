@@ -35,6 +35,7 @@ from tests.api.session_helpers import (
     update,
 )
 from tests.conftest import Api, FakeClock, pdf_document, signer, tiny_pdf
+from tests.pdf.office_samples import encrypted_docx, sample_docx, zip_bomb_docx
 
 
 def create(api: Api, session: dict[str, Any], username: str | None = None) -> dict[str, Any]:
@@ -115,6 +116,10 @@ BAD_FILES = [
     ("empty.pdf", b"", "empty"),
     ("picture.pdf", png_bytes(), "not a .pdf"),
     ("notes.exe", b"MZ\x90\x00 program", "not accepted"),
+    ("bomb.docx", zip_bomb_docx(300), "the limit is 200 MB"),
+    ("secret.docx", encrypted_docx(), "password-protected"),
+    ("cut.docx", sample_docx()[:900], "damaged"),
+    ("photo.docx", png_bytes(), "a PNG image, not a Word document"),
 ]
 
 

@@ -129,6 +129,13 @@ class DocumentProcessor(Protocol):
         ...
 
 
+class OfficeChecker(Protocol):
+    def check(self, data: bytes, extension: str) -> None:
+        """Raise FileRefused if an office file (.docx .doc .rtf .odt .xlsx .xls .txt) is not
+        what its extension says, is password-protected, damaged, or a zip bomb."""
+        ...
+
+
 class PageRenderer(Protocol):
     def render(self, pdf: Path, page_index: int, width: int) -> bytes:
         """One page as a PNG `width` pixels wide. Raises FileRefused if it cannot."""

@@ -12,6 +12,7 @@ from esign.domain.ports import (
     Cipher,
     Clock,
     DocumentProcessor,
+    OfficeChecker,
     PageRenderer,
     PasswordHasher,
     PdfInspector,
@@ -41,6 +42,7 @@ class Deps:
     passwords: PasswordHasher
     blobs: BlobStore
     pdf: PdfInspector
+    office: OfficeChecker
     webhooks: WebhookTransport
     processor: DocumentProcessor
     renderer: PageRenderer

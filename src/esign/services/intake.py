@@ -44,14 +44,21 @@ KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
 }
 
 
+OFFICE_EXTENSIONS = frozenset({".docx", ".xlsx", ".odt", ".doc", ".xls", ".rtf", ".txt"})
+
+
 def refused(file_name: str, reason: str) -> Problem:
     return Problem("file_not_uploaded", {"file_name": file_name, "reason": reason})
 
 
+def _extension(file_name: str) -> str:
+    dot = file_name.rfind(".")
+    return file_name[dot:].lower() if dot >= 0 else ""
+
+
 def content_kind(file_name: str, data: bytes) -> str:
     """The content type a file's name promises, if its bytes keep the promise."""
-    dot = file_name.rfind(".")
-    ext = file_name[dot:].lower() if dot >= 0 else ""
+    ext = _extension(file_name)
     if ext not in KINDS:
         raise FileRefused(f"files of type '{ext or 'none'}' are not accepted")
     content_type, magics = KINDS[ext]
@@ -92,6 +99,8 @@ def accept_documents(
                 raise FileRefused("the file is empty")
             _check_size(deps.limits, total + len(data))
             _check_category(item, settings)
+            if _extension(name) in OFFICE_EXTENSIONS:  # zip bombs, passwords, damage: now
+                deps.office.check(data, _extension(name))
             content_type = content_kind(name, data)
             doc = _document(deps, item, name, content_type, data)
         except FileRefused as exc:
