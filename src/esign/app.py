@@ -23,9 +23,9 @@ from esign.jobs.queue import JobEngine, make_huey
 from esign.notify.webhook_http import HttpWebhookTransport
 from esign.pdf.convert import OfficeConverter
 from esign.pdf.inspect import PikePdfInspector
-from esign.pdf.office_files import OfficeFileChecker
 from esign.pdf.pipeline import PdfPipeline
 from esign.pdf.render import PdfiumPageRenderer
+from esign.pdf.upload_check import UploadFileChecker
 from esign.services.context import Deps, Limits
 from esign.storage.blobs import LocalBlobStore
 from esign.storage.database import make_engine, sqlite_url
@@ -65,7 +65,7 @@ def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True
         passwords=ScryptPasswordHasher(),
         blobs=LocalBlobStore(settings.data_dir / "blobs"),
         pdf=PikePdfInspector(max_pages=limits.max_pages),
-        office=OfficeFileChecker(),
+        uploads=UploadFileChecker(max_pages=limits.max_pages),
         webhooks=HttpWebhookTransport(settings.webhook_allow_private, settings.webhook_allow_hosts),
         # LibreOffice starts on the first Word file, one per process, in its own profile.
         processor=PdfPipeline(

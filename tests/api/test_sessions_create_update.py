@@ -109,6 +109,27 @@ def test_create_accepts_bytes_as_integer_array_and_ms_dates(api: Api, clock: Fak
     assert s["SessionInfo"]["ExpiresOn"] == f"/Date({ms})/"
 
 
+def real_png(width: int = 40, height: int = 30) -> bytes:
+    import io
+    import zlib
+
+    from PIL import Image
+
+    if width * height <= 1_000_000:
+        buf = io.BytesIO()
+        Image.new("RGB", (width, height), "white").save(buf, format="PNG")
+        return buf.getvalue()
+
+    # Only a header that claims a vast picture (and one compressed row): never decoded.
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body).to_bytes(4, "big")
+        return len(body).to_bytes(4, "big") + kind + body + crc
+
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    row = zlib.compress(b"\x00" + b"\xff" * 3 * width)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", row) + chunk(b"IEND", b"")
+
+
 BAD_FILES = [
     ("locked.pdf", encrypted_pdf(), "encrypted"),
     ("restricted.pdf", encrypted_pdf(user_password=""), "encrypted"),
@@ -120,6 +141,9 @@ BAD_FILES = [
     ("secret.docx", encrypted_docx(), "password-protected"),
     ("cut.docx", sample_docx()[:900], "damaged"),
     ("photo.docx", png_bytes(), "a PNG image, not a Word document"),
+    ("noise.png", png_bytes(), "not a PNG image"),
+    ("cut.png", real_png()[:-20], "damaged"),
+    ("huge.png", real_png(30_000, 30_000), "too large"),
 ]
 
 

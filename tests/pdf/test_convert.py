@@ -27,7 +27,7 @@ from PIL import Image
 from esign.domain.ports import FileRefused
 from esign.pdf import convert
 from esign.pdf.convert import _START_ATTEMPTS, OfficeConverter, office_available
-from esign.pdf.images import images_to_pdf
+from esign.pdf.images import check_image, images_to_pdf
 from esign.pdf.office_bridge import bridge_source
 from esign.pdf.office_files import check_office_file
 from tests.pdf.office_samples import (
@@ -696,3 +696,24 @@ def test_truncated_png_is_damaged() -> None:
     data = _image_bytes(Image.new("RGB", (400, 400), "red"), "PNG")
     with pytest.raises(FileRefused, match="damaged"):
         images_to_pdf(data[: len(data) // 2], ".png")
+
+
+def test_the_upload_check_refuses_what_conversion_refuses() -> None:
+    frames = [Image.new("1", (850, 1100), 1), Image.new("L", (850, 1100), 128)]
+    tiff = _image_bytes(frames[0], "TIFF", save_all=True, append_images=frames[1:])
+    check_image(tiff, ".tif")  # headers only: nothing decoded, nothing refused
+    check_image(_image_bytes(Image.new("RGB", (10, 10)), "JPEG"), ".jpg")
+    png = _image_bytes(Image.new("RGB", (400, 400), "red"), "PNG")
+    refused = [
+        (png[: len(png) // 2], ".png", "damaged"),
+        (_png_header(12_000, 12_000), ".png", "too large"),
+        (_image_bytes(Image.new("RGB", (10, 10)), "JPEG"), ".png", "JPEG image, not a PNG"),
+        (b"", ".jpg", "empty"),
+        (tiff, ".tif", "2 pages; the limit is 1"),
+    ]
+    for data, ext, reason in refused:
+        limit = 1 if reason.startswith("2 pages") else 500
+        with pytest.raises(FileRefused, match=reason):
+            check_image(data, ext, max_pages=limit)
+        with pytest.raises(FileRefused, match=reason):
+            images_to_pdf(data, ext, max_pages=limit)

@@ -129,10 +129,11 @@ class DocumentProcessor(Protocol):
         ...
 
 
-class OfficeChecker(Protocol):
+class UploadChecker(Protocol):
     def check(self, data: bytes, extension: str) -> None:
-        """Raise FileRefused if an office file (.docx .doc .rtf .odt .xlsx .xls .txt) is not
-        what its extension says, is password-protected, damaged, or a zip bomb."""
+        """Raise FileRefused if an office file (.docx .doc .rtf .odt .xlsx .xls .txt) or an
+        image (.png .jpg .tif) is not what its extension says, is password-protected,
+        damaged, a zip bomb, or too large to decode."""
         ...
 
 

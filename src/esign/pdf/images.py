@@ -4,10 +4,12 @@ bombs, and a damaged or mislabelled image is refused with the reason."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import warnings
 import zlib
+from collections.abc import Iterator
 
 import pikepdf
 from PIL import Image, ImageOps
@@ -40,14 +42,39 @@ def images_to_pdf(data: bytes, extension: str, *, max_pages: int = 500) -> bytes
     Letter page (turned to landscape for a wide image). JPEG data is embedded as it is.
     """
     ext = normalise_extension(extension)
+    image = _open_image(data, _expected_format(ext), ext)
+    with _refusing_damage():
+        pdf = _image_pages(image, data, max_pages)
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def check_image(data: bytes, extension: str, *, max_pages: int = 500) -> None:
+    """Refuse what `images_to_pdf` would refuse for the file's type, frame count and sizes,
+    reading headers only; a PNG's chunks are also checked against their CRCs."""
+    ext = normalise_extension(extension)
+    image = _open_image(data, _expected_format(ext), ext)
+    with _refusing_damage():
+        for _ in _frames(image, max_pages):
+            pass
+        if image.format == "PNG":
+            Image.open(io.BytesIO(data)).verify()
+
+
+def _expected_format(ext: str) -> str:
     expected = _IMAGE_FORMATS.get(ext)
     if expected is None:
         raise FileRefused(f"files of type {ext} are not accepted")
-    image = _open_image(data, expected, ext)
+    return expected
+
+
+@contextlib.contextmanager
+def _refusing_damage() -> Iterator[None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow's complaints about odd metadata
-            pdf = _image_pages(image, data, max_pages)
+            yield
     except FileRefused:
         raise
     except Image.DecompressionBombError:
@@ -57,23 +84,26 @@ def images_to_pdf(data: bytes, extension: str, *, max_pages: int = 500) -> bytes
         # on a hostile file; none of them is our bug.
         log.info("image refused: %r", exc)
         raise FileRefused("the image is damaged") from None
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
 
 
-def _image_pages(image: Image.Image, data: bytes, max_pages: int) -> pikepdf.Pdf:
+def _frames(image: Image.Image, max_pages: int) -> Iterator[Image.Image]:
+    """Each frame in turn (the image itself, moved to it), once its size is checked."""
     # A camera's MPO is a JPEG followed by more JPEGs (other views): its first image is the photo.
     frames = 1 if image.format == "MPO" else int(getattr(image, "n_frames", 1))
     if frames > max_pages:
         raise FileRefused(f"the image has {frames} pages; the limit is {max_pages}")
-    passthrough = data if image.format == "JPEG" else None
-    pdf = pikepdf.new()
     budget = MAX_TOTAL_PIXELS
     for index in range(frames):
         image.seek(index)
         budget -= _check_frame_size(image, budget)
-        _add_image_page(pdf, image, passthrough)
+        yield image
+
+
+def _image_pages(image: Image.Image, data: bytes, max_pages: int) -> pikepdf.Pdf:
+    passthrough = data if image.format == "JPEG" else None
+    pdf = pikepdf.new()
+    for frame in _frames(image, max_pages):
+        _add_image_page(pdf, frame, passthrough)
     return pdf
 
 

@@ -109,15 +109,6 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EO
 _EXTERNAL_HREF = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|/|\\|\.\./)")
 
 
-class OfficeFileChecker:
-    """The upload check (the `OfficeChecker` port): what the converter would refuse is
-    refused when the file arrives, with the same reason. The cleaned copy is made again
-    when the file is converted, so nothing is kept from this."""
-
-    def check(self, data: bytes, extension: str) -> None:
-        check_office_file(data, extension)
-
-
 def check_office_file(data: bytes, extension: str) -> bytes:
     """The file, cleaned, if its content is the office format its extension names.
 

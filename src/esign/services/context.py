@@ -12,11 +12,11 @@ from esign.domain.ports import (
     Cipher,
     Clock,
     DocumentProcessor,
-    OfficeChecker,
     PageRenderer,
     PasswordHasher,
     PdfInspector,
     UnitOfWorkFactory,
+    UploadChecker,
     WebhookTransport,
 )
 
@@ -42,7 +42,7 @@ class Deps:
     passwords: PasswordHasher
     blobs: BlobStore
     pdf: PdfInspector
-    office: OfficeChecker
+    uploads: UploadChecker
     webhooks: WebhookTransport
     processor: DocumentProcessor
     renderer: PageRenderer

@@ -44,7 +44,9 @@ KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
 }
 
 
-OFFICE_EXTENSIONS = frozenset({".docx", ".xlsx", ".odt", ".doc", ".xls", ".rtf", ".txt"})
+# Converted later, but what their bytes alone tell is refused in the request (PDFs are
+# inspected on their own).
+CHECKED_AT_UPLOAD = frozenset(KINDS) - {".pdf"}
 
 
 def refused(file_name: str, reason: str) -> Problem:
@@ -99,8 +101,8 @@ def accept_documents(
                 raise FileRefused("the file is empty")
             _check_size(deps.limits, total + len(data))
             _check_category(item, settings)
-            if _extension(name) in OFFICE_EXTENSIONS:  # zip bombs, passwords, damage: now
-                deps.office.check(data, _extension(name))
+            if _extension(name) in CHECKED_AT_UPLOAD:  # zip bombs, passwords, damage: now
+                deps.uploads.check(data, _extension(name))
             content_type = content_kind(name, data)
             doc = _document(deps, item, name, content_type, data)
         except FileRefused as exc:
