@@ -269,13 +269,6 @@ class Signer:
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
-    def property_value(self, key: str) -> str | None:
-        lowered = key.lower()
-        for k, v in self.properties:
-            if k.lower() == lowered:
-                return v
-        return None
-
 
 @dataclass(slots=True)
 class SigningSession:

@@ -101,8 +101,9 @@ def accept_documents(
                 raise FileRefused("the file is empty")
             _check_size(deps.limits, total + len(data))
             _check_category(item, settings)
-            if _extension(name) in CHECKED_AT_UPLOAD:  # zip bombs, passwords, damage: now
-                deps.uploads.check(data, _extension(name))
+            # Zip bombs, passwords, damage: told now, with better reasons than the magic check.
+            if (ext := _extension(name)) in CHECKED_AT_UPLOAD:
+                deps.uploads.check(data, ext)
             content_type = content_kind(name, data)
             doc = _document(deps, item, name, content_type, data)
         except FileRefused as exc:
