@@ -234,6 +234,12 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     error_samples: list[str] = field(default_factory=list)
     made: list[str] = field(default_factory=list)
+    server_cpu: float = 0.0  # seconds of the server process's CPU (user + system) meanwhile
+
+    @property
+    def cpu_ms(self) -> float:
+        """The server's CPU time per successful answer, in ms."""
+        return self.server_cpu / self.ok * 1000 if self.ok else math.nan
 
     @property
     def rps(self) -> float:
@@ -291,13 +297,25 @@ async def _drive(
             c.close()
 
 
-def run_phase(name: str, port: int, make: MakeRequest, check: CheckAnswer) -> Result:
+def process_cpu(pid: int) -> float:
+    """Seconds of CPU a process (all its threads) has used: utime + stime from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_phase(server: Server, name: str, make: MakeRequest, check: CheckAnswer) -> Result:
     """Warm up (answers kept only for the ids they made), then measure for SECONDS."""
+    port = server.port
     warm = Result(name + " (warm-up)")
     if WARMUP > 0:
         run_async(_drive(port, make, check, WARMUP, warm))
     result = Result(name)
+    cpu = process_cpu(server.proc.pid)
     run_async(_drive(port, make, check, SECONDS, result))
+    result.server_cpu = process_cpu(server.proc.pid) - cpu
     result.made = warm.made + result.made
     return result
 
@@ -475,14 +493,14 @@ def one_round(esign: Server, base: Server, client: dict[str, Any], docs: Documen
     token = get_token(esign.port, client["ApiKey"])  # fresh each round: tokens live 20 min
     auth = {"Authorization": token}
     create = run_phase(
+        esign,
         "esign CreateSession",
-        esign.port,
         lambda n: post(esign.port, "/rest/v1/sessions", auth, session_body(admin, docs.next())),
         check_create,
     )
     base_create = run_phase(
+        base,
         "baseline POST",
-        base.port,
         lambda n: post(base.port, "/documents", {}, session_body(admin, docs.next())),
         check_baseline_create,
     )
@@ -490,14 +508,12 @@ def one_round(esign: Server, base: Server, client: dict[str, Any], docs: Documen
     gets = [
         http_request("GET", f"/rest/v1/sessions/{i}", f"{HOST}:{esign.port}", auth) for i in ids
     ]
-    get = run_phase("esign GetSession", esign.port, lambda n: gets[n % len(gets)], check_get)
+    get = run_phase(esign, "esign GetSession", lambda n: gets[n % len(gets)], check_get)
     base_ids = base_create.made or ["missing"]
     base_gets = [
         http_request("GET", f"/documents/{i}", f"{HOST}:{base.port}", {}) for i in base_ids
     ]
-    base_get = run_phase(
-        "baseline GET", base.port, lambda n: base_gets[n % len(base_gets)], check_get
-    )
+    base_get = run_phase(base, "baseline GET", lambda n: base_gets[n % len(base_gets)], check_get)
     return Round(create, base_create, get, base_get)
 
 
@@ -509,6 +525,7 @@ class Row:
     p99: float
     ok: int
     errors: int
+    cpu_ms: float
 
 
 def summarise(rounds: list[Round], pick: Callable[[Round], Result]) -> Row:
@@ -520,14 +537,21 @@ def summarise(rounds: list[Round], pick: Callable[[Round], Result]) -> Row:
         statistics.median(r.pct(0.99) for r in results),
         sum(r.ok for r in results),
         sum(r.errors for r in results),
+        statistics.median(r.cpu_ms for r in results),
     )
 
 
 def print_table(rows: list[Row], title: str) -> None:
     print(f"\n{title}")
-    print(f"{'endpoint':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'ok':>9}{'errors':>8}")
+    print(
+        f"{'endpoint':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'ok':>9}{'errors':>8}"
+        f"{'CPU ms/req':>12}"
+    )
     for r in rows:
-        print(f"{r.name:<22}{r.rps:>10.1f}{r.p50:>10.2f}{r.p99:>10.2f}{r.ok:>9}{r.errors:>8}")
+        print(
+            f"{r.name:<22}{r.rps:>10.1f}{r.p50:>10.2f}{r.p99:>10.2f}{r.ok:>9}{r.errors:>8}"
+            f"{r.cpu_ms:>12.2f}"
+        )
 
 
 def count_rows(db: Path, table: str) -> int | str:

@@ -89,7 +89,9 @@ def main() -> None:
         for i in range(N):
             (run_create if which == "create" else run_get)(i)
         profile.disable()
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(50)
+        pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(
+            int(os.environ.get("LINES", "50"))
+        )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route as StarletteRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from esign import __version__
 from esign.api import openapi
@@ -81,7 +82,7 @@ def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True
     return Runtime(settings, engine, deps, job_engine)
 
 
-def build_app(runtime: Runtime) -> Starlette:
+def build_app(runtime: Runtime) -> ASGIApp:
     dispatcher = Dispatcher(
         runtime.deps,
         ROUTES,
@@ -97,17 +98,25 @@ def build_app(runtime: Runtime) -> Starlette:
     async def docs(request: Request) -> Response:
         return HTMLResponse(page)
 
-    async def rest(request: Request) -> Response:
-        return await dispatcher(request)
-
     async def root(request: Request) -> Response:
         return RedirectResponse("/docs")
 
-    return Starlette(
+    pages = Starlette(
         routes=[
             StarletteRoute("/", root),
             StarletteRoute("/openapi.json", openapi_json),
             StarletteRoute("/docs", docs),
-            StarletteRoute("/{path:path}", rest, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         ]
     )
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        # Every other HTTP path is the API's, which answers unknown ones in its envelope.
+        if scope["type"] == "http" and scope["path"] not in _PAGES:
+            await dispatcher(scope, receive, send)
+        else:
+            await pages(scope, receive, send)
+
+    return app
+
+
+_PAGES = frozenset({"/", "/openapi.json", "/docs"})

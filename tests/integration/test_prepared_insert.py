@@ -3,8 +3,10 @@ through UtcDateTime, JSON through the engine's serializer), inside the open tran
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import insert, select
 
 from esign.app import Runtime
@@ -72,20 +74,25 @@ def test_rolled_back_with_its_transaction(runtime: Runtime) -> None:
         assert conn.execute(select(t.sessions)).first() is None
 
 
-def test_sqlite_writers_share_one_connection_that_goes_with_the_engine(runtime: Runtime) -> None:
+def test_sqlite_connections_are_kept_open_and_go_with_the_engine(runtime: Runtime) -> None:
     if runtime.engine.dialect.name != "sqlite":
         return
     from esign.storage.unit_of_work import SqlUnitOfWorkFactory
 
     factory = runtime.deps.uow
     assert isinstance(factory, SqlUnitOfWorkFactory)
-    seen = set()
+    writers, readers = set(), set()
     for _ in range(3):
         with factory() as uow:
-            seen.add(id(uow.sessions._c.connection.driver_connection))
+            writers.add(uow.sessions._c.connection.driver_connection)
             uow.commit()
-    assert len(seen) == 1
+        with factory(write=False) as uow:
+            readers.add(uow.sessions._c.connection.driver_connection)
+    assert len(writers) == 1 and len(readers) == 1 and writers != readers
     writer = factory._write_engine
-    assert writer is not runtime.engine and writer.pool.checkedin() == 1
+    assert writer is not runtime.engine and writer.pool.checkedout() == 1
+    assert runtime.engine.pool.checkedout() == 1
     runtime.engine.dispose()
-    assert writer.pool.checkedin() == 0
+    for dbapi in writers | readers:
+        with pytest.raises(sqlite3.ProgrammingError):  # closed
+            dbapi.execute("SELECT 1")

@@ -160,3 +160,22 @@ def test_truncation_at_the_end_is_not_a_broken_link() -> None:
     events = chain()
     assert verify_chain(events[:3]) is None
     assert events[2].hash != events[4].hash
+
+
+def test_the_hashed_encoding_never_changes() -> None:
+    """Stored trails are verified by re-encoding their events: the bytes must stay these."""
+    e = event(
+        1,
+        description="Signé par Zoë “quoted”",
+        data={"b": 1.5, "a": ["x", None, True], "when": T0},
+    )
+    seal(e, GENESIS_HASH, 1)
+    assert canonical_bytes(e) == (
+        b'{"actor":["api","key-1","owner@acme.test","10.0.0.1","UA"],'
+        b'"at":"2030-05-01T12:00:01+00:00","client_id":"client-1",'
+        b'"data":{"a":["x",null,true],"b":1.5,"when":"2030-05-01 12:00:00+00:00"},'
+        b'"description":"Sign\\u00e9 par Zo\\u00eb \\u201cquoted\\u201d","id":"ev-1",'
+        b'"kind":"signer.added","prev_hash":"' + GENESIS_HASH.encode() + b'","seq":1,'
+        b'"session_id":"sess-1"}'
+    )
+    assert e.hash == "8c25d5f0334c80575ab546c80c1bf046912ddc50b00049152fb1797b48d81455"

@@ -97,3 +97,11 @@ def test_local_file_is_the_blob_to_read_in_place(store: LocalBlobStore) -> None:
         pass
     with pytest.raises(KeyError), store.local_file("../../etc/passwd"):
         pass
+
+
+@pytest.mark.parametrize(
+    "key", ["", "../" + "a" * 61, "A" * 64, "a" * 63, "a" * 64 + "\n", "g" * 64]
+)
+def test_only_a_sha256_in_hex_names_a_blob(store: LocalBlobStore, key: str) -> None:
+    with pytest.raises(KeyError):
+        store.get(key)

@@ -4,18 +4,18 @@ document is generated from the same table the dispatcher uses."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
-import anyio.to_thread
 import orjson
-from anyio import CapacityLimiter
-from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from esign.api import encode
 from esign.api.codec import Spec, WireError, decode
@@ -87,7 +87,7 @@ class Dispatcher:
         self._deps = deps
         # Few threads: the work holds the GIL most of the time, and every thread more makes
         # each database call wait longer to take it back.
-        self._limiter = CapacityLimiter(threads)
+        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="esign-request")
         self.routes = routes
         self._max_body = max_body
         # A parameter never spans a slash, so only routes of as many segments can match.
@@ -96,53 +96,82 @@ class Dispatcher:
             segments = route.path.strip("/").count("/") + 1
             self._by_segments.setdefault(segments, []).append(route)
 
-    async def __call__(self, request: Request) -> Response:
-        path = re.sub(r"/{2,}", "/", _raw_path(request)).rstrip("/") or "/"
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An ASGI app of its own: a request costs no Starlette Request, middleware or anyio
+        hop, which add up on a process whose every request takes the same one GIL."""
+        response = await self._respond(scope, receive)
+        if response is not None:
+            await response(scope, receive, send)
+
+    async def _respond(self, scope: Scope, receive: Receive) -> Response | None:
+        path = _raw_path(scope)
+        if "//" in path:
+            path = re.sub(r"/{2,}", "/", path)
+        path = path.rstrip("/") or "/"
         candidates = self._by_segments.get(path.count("/"), ())
         matches = [(r, m) for r in candidates if (m := r.regex.match(path))]
         if not matches:
             return encode.render(encode.failure(["Error: No such endpoint."], ["not_found"]), 404)
-        chosen = next(((r, m) for r, m in matches if r.method == request.method), None)
+        method = scope["method"]
+        chosen = next(((r, m) for r, m in matches if r.method == method), None)
         if chosen is None:
             allowed = ", ".join(sorted({r.method for r, _ in matches}))
             return encode.render(
                 encode.failure(
-                    [f"Error: {request.method} is not allowed here; use {allowed}."],
+                    [f"Error: {method} is not allowed here; use {allowed}."],
                     ["method_not_allowed"],
                 ),
                 405,
                 {"Allow": allowed},
             )
         route, match = chosen
-        raw = await self._read_body(request)
-        if isinstance(raw, Response):
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        raw = await self._read_body(headers, receive)
+        if raw is None or isinstance(raw, Response):
             return raw
+        query = scope.get("query_string", b"")
+        client = scope.get("client")
         ctx = Ctx(
             deps=self._deps,
             params={k: unquote(v) for k, v in match.groupdict().items()},
-            query={k.lower(): v for k, v in request.query_params.items()},
-            headers={k.lower(): v for k, v in request.headers.items()},
+            query={
+                k.lower(): v for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            }
+            if query
+            else {},
+            headers=headers,
             body={},
-            ip=request.client.host if request.client else "",
-            user_agent=request.headers.get("user-agent", "")[:300],
+            ip=client[0] if client else "",
+            user_agent=headers.get("user-agent", "")[:300],
         )
-        return await anyio.to_thread.run_sync(self._run, route, ctx, raw, limiter=self._limiter)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, self._run, route, ctx, raw)
 
-    async def _read_body(self, request: Request) -> bytes | Response:
-        declared = request.headers.get("content-length", "")
+    async def _read_body(
+        self, headers: dict[str, str], receive: Receive
+    ) -> bytes | Response | None:
+        """The body, or the answer refusing it; None when the client went away meanwhile."""
+        declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_body:
             return _too_large(self._max_body)
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > self._max_body:
-                return _too_large(self._max_body)
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            if chunk:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self._max_body:
+                    return _too_large(self._max_body)
+            if not message.get("more_body", False):
+                break
         raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if not raw or raw.isspace():  # (no stripped copy of a large body)
             return b""
-        ctype = request.headers.get("content-type", "application/json").lower()
+        ctype = headers.get("content-type", "application/json").lower()
         if not any(k in ctype for k in ("json", "text/plain", "x-www-form-urlencoded")):
             return encode.render(
                 encode.failure(
@@ -210,11 +239,12 @@ class Dispatcher:
             )
 
 
-def _raw_path(request: Request) -> str:
+def _raw_path(scope: Scope) -> str:
     """The path as sent, still percent-encoded: an encoded slash inside a value (a FormId of
     "a%2Fb") is part of that value, not a separator. Values are decoded once matched."""
-    raw = request.scope.get("raw_path")
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else request.url.path
+    raw = scope.get("raw_path")
+    path = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(scope["path"])
+    return path.partition("?")[0]
 
 
 def _check_params(route: Route, ctx: Ctx) -> None:

@@ -93,7 +93,11 @@ def canonical_bytes(event: AuditEvent) -> bytes:
         "data": event.data,
         "prev_hash": event.prev_hash,
     }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return _CANONICAL.encode(body).encode()
+
+
+# What json.dumps(body, sort_keys=True, separators=(",", ":"), default=str) uses, made once.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 
 
 def seal(event: AuditEvent, prev_hash: str, seq: int) -> None:

@@ -10,7 +10,7 @@ from esign.domain import audit as audit_chain
 from esign.domain.audit import Actor, AuditEvent, AuditKind
 from esign.storage import tables as t
 from esign.storage.prepared import PreparedInsert
-from esign.storage.serialize import from_json, to_json
+from esign.storage.serialize import from_json, to_json_text
 
 _e = t.audit_events.c
 _HEAD = (
@@ -60,7 +60,7 @@ class AuditRepo:
                     "seq": event.seq,
                     "kind": event.kind.value,
                     "description": event.description,
-                    "actor": to_json(event.actor),
+                    "actor": to_json_text(event.actor),
                     "at": event.at,
                     "data": event.data,
                     "prev_hash": event.prev_hash,

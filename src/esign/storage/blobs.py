@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 _CHUNK = 1024 * 1024
+_KEY = re.compile(r"[0-9a-f]{64}")  # a sha256 in hex: nothing else may name a path
 
 
 class LocalBlobStore:
@@ -18,7 +20,7 @@ class LocalBlobStore:
         root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+        if not _KEY.fullmatch(key):
             raise KeyError(key)
         return self._root / key[:2] / key[2:4] / key
 

@@ -15,6 +15,8 @@ from enum import Enum
 from functools import cache
 from typing import Any, TypeVar, cast
 
+import orjson
+
 T = TypeVar("T")
 Convert = Callable[[Any], Any]
 
@@ -23,6 +25,22 @@ def to_json(value: Any) -> Any:
     """JSON-ready form of a dataclass (or of any value a dataclass field may hold)."""
     encode: Convert = _encoder(cast(Any, type(value)))
     return encode(value)
+
+
+def to_json_text(value: Any) -> orjson.Fragment:
+    """`to_json(value)` already encoded, for a JSON column: orjson walks the dataclass in C
+    (fields by name, enums by value, dates in ISO 8601 as `datetime.isoformat` writes them),
+    several times faster than building the dict in Python. The engine's serializer copies
+    a fragment as it is; `from_json` reads either."""
+    return orjson.Fragment(orjson.dumps(value, default=_encode_other))
+
+
+def _encode_other(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} has no JSON form")
 
 
 @cache

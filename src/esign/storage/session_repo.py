@@ -26,7 +26,7 @@ from esign.domain.model import Document, SessionInfo, Signer, SigningSession
 from esign.domain.ports import Page, SessionRow
 from esign.storage import tables as t
 from esign.storage.prepared import PreparedInsert
-from esign.storage.serialize import from_json, to_json
+from esign.storage.serialize import from_json, to_json, to_json_text
 
 _s, _d, _g = t.sessions.c, t.documents.c, t.signers.c
 
@@ -81,7 +81,7 @@ class SessionRepo:
         data = {
             "status_before_purge": to_json(s.status_before_purge),
             "last_reminder_at": to_json(s.last_reminder_at),
-            "info": to_json(s.info),
+            "info": to_json_text(s.info),
         }
         return {
             "id": s.id,
@@ -106,7 +106,7 @@ class SessionRepo:
             _INSERT_DOCS.run(
                 self._c,
                 [
-                    {"id": d.id, "session_id": s.id, "position": i, "data": to_json(d)}
+                    {"id": d.id, "session_id": s.id, "position": i, "data": to_json_text(d)}
                     for i, d in enumerate(s.documents)
                 ],
             )
@@ -120,7 +120,7 @@ class SessionRepo:
                         "client_id": s.client_id,
                         "position": i,
                         "status": int(g.status),
-                        "data": to_json(g),
+                        "data": to_json_text(g),
                     }
                     for i, g in enumerate(s.signers)
                 ],

@@ -6,7 +6,7 @@ import threading
 from functools import cached_property
 from types import TracebackType
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
 
 from esign.domain.jobs import Job
@@ -25,6 +25,36 @@ from esign.storage.session_repo import SessionRepo
 from esign.storage.template_repo import PageImageRepo, TemplateRepo
 
 
+class KeptConnections:
+    """SQLite: connections kept open from one unit of work to the next. Taking one from the
+    pool (a Connection object, checkout and reset-on-return events) costs more than the
+    statements of a GetSession, and a database file has no server that could drop it."""
+
+    def __init__(self, engine: Engine, write: bool) -> None:
+        self._engine = engine
+        self._write = write
+        self._free: list[Connection] = []
+        event.listen(engine, "engine_disposed", self._close_all)
+
+    def take(self) -> Connection:
+        try:
+            return self._free.pop()  # atomic: no lock needed
+        except IndexError:
+            return self._engine.connect().execution_options(**{WRITE_OPTION: self._write})
+
+    def give_back(self, conn: Connection) -> None:
+        if conn.invalidated or conn.closed:
+            return
+        self._free.append(conn)
+
+    def _close_all(self, _engine: Engine) -> None:
+        # The engine's pool is gone: returning them to it would leave the files open.
+        while self._free:
+            conn = self._free.pop()
+            conn.invalidate()
+            conn.close()
+
+
 class SqlUnitOfWork:
     """Repositories are made on first use: a use case touches two or three of them."""
 
@@ -34,8 +64,10 @@ class SqlUnitOfWork:
         dispatcher: JobDispatcher | None,
         write: bool,
         write_lock: threading.Lock | None,
+        kept: KeptConnections | None = None,
     ) -> None:
         self._engine = engine
+        self._kept = kept
         self._write_lock = write_lock if write else None
         self._dispatcher = dispatcher
         self._write = write
@@ -58,12 +90,25 @@ class SqlUnitOfWork:
             self._write_lock = None
 
     def _open(self) -> SqlUnitOfWork:
-        conn = self._engine.connect().execution_options(**{WRITE_OPTION: self._write})
-        conn.begin()
+        if self._kept is not None:
+            conn = self._kept.take()
+        else:
+            conn = self._engine.connect().execution_options(**{WRITE_OPTION: self._write})
+        try:
+            conn.begin()
+        except BaseException:
+            self._put_away(conn)
+            raise
         self._conn = conn
         self._for_update = self._engine.dialect.name == "postgresql"
         self._created: set[str] = set()  # sessions inserted here (their chains start anew)
         return self
+
+    def _put_away(self, conn: Connection) -> None:
+        if self._kept is not None:
+            self._kept.give_back(conn)
+        else:
+            conn.close()
 
     @property
     def _c(self) -> Connection:
@@ -132,7 +177,7 @@ class SqlUnitOfWork:
             if not self._committed:
                 self._conn.rollback()
         finally:
-            self._conn.close()
+            self._put_away(self._conn)
             self._release()
         if self._committed and self._added_jobs and self._dispatcher is not None:
             self._dispatcher.dispatch(list(self._added_jobs))
@@ -145,9 +190,13 @@ class SqlUnitOfWorkFactory:
         # SQLite has one writer. Queueing this process's writers on a lock is fair and quick;
         # leaving them to SQLite's busy handler makes them sleep and retry (p99 of seconds).
         # They share one connection, whose page cache stays valid from write to write.
-        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        sqlite = engine.dialect.name == "sqlite"
+        self._write_lock = threading.Lock() if sqlite else None
         self._write_engine = writer_engine(engine) or engine
+        self._kept_writers = KeptConnections(self._write_engine, True) if sqlite else None
+        self._kept_readers = KeptConnections(engine, False) if sqlite else None
 
     def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
         engine = self._write_engine if write else self.engine
-        return SqlUnitOfWork(engine, self.dispatcher, write, self._write_lock)
+        kept = self._kept_writers if write else self._kept_readers
+        return SqlUnitOfWork(engine, self.dispatcher, write, self._write_lock, kept)
