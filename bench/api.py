@@ -14,14 +14,18 @@ What runs, all on 127.0.0.1 in one go:
 Every POST carries a distinct ~20 KB one-page PDF (reportlab; a unique comment before
 `%%EOF`), so the content-addressed stores of both servers really write every file.
 
-Phases: esign CreateSession, baseline POST, esign GetSession (ids made by the first phase),
-baseline GET. Printed: requests/s, p50 and p99 of the successful answers, errors, the
-esign/baseline ratios and PASS/FAIL for the targets of the issue.
+Phases, one round: esign CreateSession, baseline POST, esign GetSession (ids made by the
+first phase), baseline GET. Each esign phase is compared with the baseline phase run right
+after it, so that a slower or busier spell of a shared machine (seen to move throughput by a
+quarter from one minute to the next) weighs on both sides of a ratio; the ratios reported are
+the medians of the rounds' ratios. Printed: requests/s, p50 and p99 of the successful answers,
+errors, the server process's CPU time per answer (all its threads), the esign/baseline ratios
+and PASS/FAIL for the targets of the issue.
 
-Environment: BENCH_SECONDS (measured seconds per phase, default 8), BENCH_WARMUP (default 1),
-BENCH_CONNECTIONS (default 16), BENCH_ROUNDS (repeat the four phases; medians are reported,
-default 1), BENCH_DIR (where the temporary data dirs go; default the system temp dir),
-BENCH_KEEP=1 (keep the data dirs and server logs).
+Environment: BENCH_SECONDS (measured seconds per phase, default 5), BENCH_WARMUP (default 1),
+BENCH_CONNECTIONS (default 16), BENCH_ROUNDS (rounds of the four phases; medians are
+reported, default 3), BENCH_DIR (where the temporary data dirs go; default the system temp
+dir), BENCH_KEEP=1 (keep the data dirs and server logs).
 
 Exit status: 0 when the benchmark ran (whatever the numbers); 1 when a server did not start
 or the setup failed.
@@ -57,10 +61,10 @@ import orjson
 
 HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
-SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 WARMUP = float(os.environ.get("BENCH_WARMUP", "1"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "1")))
+ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
 KEEP = os.environ.get("BENCH_KEEP", "") in ("1", "true", "yes")
 
 ADMIN_EMAIL = "admin@bench.example.com"
@@ -566,6 +570,18 @@ def count_blobs(root: Path) -> int:
     return sum(1 for p in root.glob("*/*/*") if p.is_file()) if root.exists() else 0
 
 
+def paired_ratio(
+    rounds: list[Round], pair: Callable[[Round], tuple[Result, Result]]
+) -> tuple[float, str]:
+    """The median of the rounds' esign/baseline ratios, and each of them."""
+    ratios = [e.rps / b.rps if b.rps else 0.0 for e, b in map(pair, rounds)]
+    return statistics.median(ratios), " ".join(f"{r:.2f}" for r in ratios)
+
+
+def each_round(rounds: list[Round]) -> str:
+    return "one round" if len(rounds) == 1 else f"the {len(rounds)} rounds' ratios"
+
+
 def report(rounds: list[Round]) -> None:
     if len(rounds) > 1:
         for i, rnd in enumerate(rounds, 1):
@@ -574,12 +590,14 @@ def report(rounds: list[Round]) -> None:
     rows = [summarise(rounds, lambda r, k=k: r.all()[k]) for k in range(4)]
     title = "results" + (f" (medians of {len(rounds)} rounds)" if len(rounds) > 1 else "")
     print_table(rows, title)
-    create, base_create, get, base_get = rows
-    create_ratio = create.rps / base_create.rps if base_create.rps else 0.0
-    get_ratio = get.rps / base_get.rps if base_get.rps else 0.0
-    print("\nratios (esign / baseline throughput)")
-    print(f"  CreateSession / baseline POST: {create_ratio:.2f}")
-    print(f"  GetSession    / baseline GET:  {get_ratio:.2f}")
+    create, base_create, get, _ = rows
+    create_ratio, create_each = paired_ratio(rounds, lambda r: (r.create, r.base_create))
+    get_ratio, get_each = paired_ratio(rounds, lambda r: (r.get, r.base_get))
+    print(f"\nratios (esign / baseline throughput; median of {each_round(rounds)})")
+    print(f"  CreateSession / baseline POST: {create_ratio:.2f}  ({create_each})")
+    print(f"  GetSession    / baseline GET:  {get_ratio:.2f}  ({get_each})")
+    cpu = base_create.cpu_ms / create.cpu_ms if create.cpu_ms else 0.0
+    print(f"  CPU per request, baseline POST / esign CreateSession: {cpu:.2f}")
     print("\ntargets")
     checks = [
         (

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import re
+import urllib.parse
 from dataclasses import replace
 from datetime import timedelta, timezone
 from typing import Any
@@ -169,6 +171,51 @@ def test_body_just_under_the_limit_is_read(api: Api) -> None:
     response = http.post("/rest/v1/sessions", json=body, headers=api.headers)
     assert response.status_code == 200
     assert response.json()["Message"] == "Success", response.text
+
+
+def test_a_client_gone_before_its_body_arrived_gets_no_answer_and_nothing_is_made(
+    api: Api,
+) -> None:
+    """The API reads its body itself (raw ASGI): a disconnect midway ends the request quietly."""
+    before = api.get("/rest/v1/sessions/lite", params={"userName": api.username})
+    app = build_app(api.rt)
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"userName": "', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/rest/v1/sessions",
+        "raw_path": b"/rest/v1/sessions",
+        "query_string": b"",
+        "headers": [(b"authorization", api.token.encode())],
+        "client": ("127.0.0.1", 5000),
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent == []
+    after = api.get("/rest/v1/sessions/lite", params={"userName": api.username})
+    assert after == before
+
+
+def test_query_values_are_decoded_and_blank_ones_kept(api: Api) -> None:
+    """Query strings are parsed as Starlette did: names any case, %XX decoded, blanks kept."""
+    name = urllib.parse.quote(api.username, safe="")
+    found = api.get(f"/rest/v1/users?UserName={name}&blank=")
+    assert found["Message"] == "Success", found
+    blank = api.get("/rest/v1/users?username=")
+    assert blank["Message"] == "Error"
+    assert "username" in " ".join(blank["Details"]).lower()
 
 
 def test_unsupported_media_type_is_415(api: Api) -> None:
