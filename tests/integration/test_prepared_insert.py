@@ -4,7 +4,7 @@ through UtcDateTime, JSON through the engine's serializer), inside the open tran
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import insert, select
@@ -13,6 +13,9 @@ from esign.app import Runtime
 from esign.services import clients
 from esign.storage import tables as t
 from esign.storage.prepared import PreparedInsert
+
+
+EAST = timezone(timedelta(hours=2))
 
 
 def _row(session_id: str, client_id: str, user_id: str, at: datetime) -> dict[str, object]:
@@ -45,7 +48,8 @@ def test_rows_match_sqlalchemy_inserts(runtime: Runtime) -> None:
             conn,
             [
                 _row("by-prepared-1", made.client_id, user.id, at),
-                _row("by-prepared-2", made.client_id, user.id, at),
+                # The same moments written at another offset are stored the same.
+                _row("by-prepared-2", made.client_id, user.id, at.astimezone(EAST)),
             ],
         )
     with runtime.engine.connect() as conn:
@@ -58,6 +62,12 @@ def test_rows_match_sqlalchemy_inserts(runtime: Runtime) -> None:
             k: v for k, v in reference.items() if k != "id"
         }
     assert reference["created_at"] == at and reference["data"]["flag"] is True
+    if runtime.engine.dialect.name == "sqlite":  # the very text, not just the value read back
+        with runtime.engine.connect() as conn:
+            texts = conn.exec_driver_sql(
+                "SELECT created_at, status_changed_at, data FROM sessions ORDER BY id"
+            ).fetchall()
+        assert len(texts) == 3 and len(set(texts)) == 1, texts
 
 
 def test_rolled_back_with_its_transaction(runtime: Runtime) -> None:

@@ -8,13 +8,24 @@ JSON) straight on the cursor, inside the same transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Connection, Dialect
 
+from esign.storage.types import UtcDateTime
+
 _Processor = Callable[[Any], Any] | None
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class PreparedInsert:
@@ -28,6 +39,7 @@ class PreparedInsert:
         compiled = statement.compile(dialect=dialect)
         # The processors SQLAlchemy would apply (UtcDateTime to naive UTC, JSON to text…).
         processors = {k: p for k, p in compiled._bind_processors.items() if callable(p)}
+        processors.update(self._shortcuts(dialect))
         order: Sequence[str] = (
             tuple(compiled.positiontup or ()) if compiled.positional else self._columns
         )
@@ -45,6 +57,15 @@ class PreparedInsert:
             return dict(zip(order, values, strict=True))
 
         return str(compiled), positional if compiled.positional else named
+
+    def _shortcuts(self, dialect: Dialect) -> dict[str, Callable[[Any], Any]]:
+        """SQLite: UtcDateTime and then DATETIME's own processor (a %-format of seven
+        fields) in one step, with the same text."""
+        if dialect.name != "sqlite":
+            return {}
+        return {
+            c.name: _sqlite_utc_text for c in self._table.columns if isinstance(c.type, UtcDateTime)
+        }
 
     def run(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         """Insert `rows` (each with a value for every column) in the open transaction."""
