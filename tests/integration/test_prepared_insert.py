@@ -14,7 +14,6 @@ from esign.services import clients
 from esign.storage import tables as t
 from esign.storage.prepared import PreparedInsert
 
-
 EAST = timezone(timedelta(hours=2))
 
 
