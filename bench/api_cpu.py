@@ -8,7 +8,8 @@ time per request.
 
 Environment: N (requests per measurement, default 1000), PROFILE=create|get (then prints a
 cProfile of that many more requests; it inflates Python-heavy code, so use it for where,
-not how much).
+not how much), SORT (the profile's order, default cumulative; tottime for self time), LINES
+(how many of its lines, default 50).
 
 Run: .venv/bin/python bench/api_cpu.py
 """
