@@ -105,3 +105,18 @@ def test_sqlite_connections_are_kept_open_and_go_with_the_engine(runtime: Runtim
     for dbapi in writers | readers:
         with pytest.raises(sqlite3.ProgrammingError):  # closed
             dbapi.execute("SELECT 1")
+
+
+def test_a_kept_connection_left_in_a_transaction_is_not_kept(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "sqlite":
+        return
+    from esign.storage.unit_of_work import SqlUnitOfWorkFactory
+
+    factory = runtime.deps.uow
+    assert isinstance(factory, SqlUnitOfWorkFactory) and factory._kept_readers is not None
+    stuck = factory._kept_readers.take()
+    stuck.begin()
+    factory._kept_readers.give_back(stuck)
+    assert stuck.closed
+    with factory(write=False) as uow:
+        assert uow.sessions._c is not stuck

@@ -125,7 +125,7 @@ class Dispatcher:
                 {"Allow": allowed},
             )
         route, match = chosen
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         raw = await self._read_body(headers, receive)
         if raw is None or isinstance(raw, Response):
             return raw

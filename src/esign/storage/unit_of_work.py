@@ -45,6 +45,9 @@ class KeptConnections:
     def give_back(self, conn: Connection) -> None:
         if conn.invalidated or conn.closed:
             return
+        if conn.in_transaction():  # its rollback failed: let the pool reset or drop it
+            conn.close()
+            return
         self._free.append(conn)
 
     def _close_all(self, _engine: Engine) -> None:
