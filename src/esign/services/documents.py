@@ -27,6 +27,7 @@ from esign.domain.model import AnchorOffset, ClientSettings, Document, SigningSe
 from esign.domain.ports import FileRefused, PreparedDocument, PrepareRequest
 from esign.services import blob_gc, events
 from esign.services.context import Caller, Deps, new_id
+from esign.services.intake import extension
 from esign.services.sessions import load
 
 log = logging.getLogger("esign.documents")
@@ -97,10 +98,7 @@ def _pending(doc: Document) -> bool:
 def _extension(file_name: str, content_type: str) -> str:
     """The converter to use: the name's extension (intake checked the content matches it);
     a template copy may carry any name, and is a PDF."""
-    if content_type == rules.PDF:
-        return ".pdf"
-    dot = file_name.rfind(".")
-    return file_name[dot:].lower() if dot >= 0 else ""
+    return ".pdf" if content_type == rules.PDF else extension(file_name)
 
 
 def _store(deps: Deps, work: _Work, prepared: PreparedDocument, pdf_key: str) -> bool:

@@ -53,14 +53,15 @@ def refused(file_name: str, reason: str) -> Problem:
     return Problem("file_not_uploaded", {"file_name": file_name, "reason": reason})
 
 
-def _extension(file_name: str) -> str:
+def extension(file_name: str) -> str:
+    """The name's extension, lower case with its dot; "" when it has none."""
     dot = file_name.rfind(".")
     return file_name[dot:].lower() if dot >= 0 else ""
 
 
 def content_kind(file_name: str, data: bytes) -> str:
     """The content type a file's name promises, if its bytes keep the promise."""
-    ext = _extension(file_name)
+    ext = extension(file_name)
     if ext not in KINDS:
         raise FileRefused(f"files of type '{ext or 'none'}' are not accepted")
     content_type, magics = KINDS[ext]
@@ -102,7 +103,7 @@ def accept_documents(
             _check_size(deps.limits, total + len(data))
             _check_category(item, settings)
             # Zip bombs, passwords, damage: told now, with better reasons than the magic check.
-            if (ext := _extension(name)) in CHECKED_AT_UPLOAD:
+            if (ext := extension(name)) in CHECKED_AT_UPLOAD:
                 deps.uploads.check(data, ext)
             content_type = content_kind(name, data)
             doc = _document(deps, item, name, content_type, data)

@@ -16,7 +16,7 @@ from esign.domain.ports import FileRefused, PrepareRequest
 from esign.services import blob_gc
 from esign.services.commands import MergeFieldInput, TemplateFieldInput, TemplateInput
 from esign.services.context import Deps, new_id
-from esign.services.intake import content_kind
+from esign.services.intake import content_kind, extension
 
 FORM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MAX_FIELDS, MAX_MERGE_FIELDS, MAX_ITEMS = 2000, 500, 100
@@ -123,7 +123,7 @@ def _store_clean_pdf(deps: Deps, file_name: str, data: bytes) -> tuple[str, int,
         facts = deps.pdf.inspect(data) if content_type == PDF else None
         if facts is not None and not facts.active_content:
             return deps.blobs.put(data), len(data), list(facts.page_sizes)
-        return _prepared(deps, data, file_name[file_name.rfind(".") :].lower())
+        return _prepared(deps, data, extension(file_name))
     except FileRefused as exc:
         raise ValidationFailed(field=where, reason=f"is not usable: {exc.reason}") from None
 
