@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,72 @@ def test_local_file_is_the_blob_to_read_in_place(store: LocalBlobStore) -> None:
 def test_only_a_sha256_in_hex_names_a_blob(store: LocalBlobStore, key: str) -> None:
     with pytest.raises(KeyError):
         store.get(key)
+
+
+def test_put_stores_bytes_under_their_sha256_once(store: LocalBlobStore, tmp_path: Path) -> None:
+    data = b"%PDF-1.7 " + os.urandom(50_000)
+    key = store.put(data)
+    assert key == hashlib.sha256(data).hexdigest()
+    blob = tmp_path / "blobs" / key[:2] / key[2:4] / key
+    assert files_under(tmp_path / "blobs") == [blob]
+    assert blob.read_bytes() == data and blob.stat().st_mode & 0o777 == 0o600
+    mtime = blob.stat().st_mtime_ns
+    assert store.put(data) == key  # already there: not written again
+    assert blob.stat().st_mtime_ns == mtime and files_under(tmp_path / "blobs") == [blob]
+
+
+def test_a_failed_put_leaves_nothing(
+    store: LocalBlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(fd: int) -> None:
+        raise OSError("I/O error")
+
+    monkeypatch.setattr(blobs_module.os, "fsync", crash)
+    with pytest.raises(OSError, match="I/O error"):
+        store.put(b"%PDF-1.7 lost")
+    monkeypatch.undo()
+    assert files_under(tmp_path / "blobs") == []
+    assert not store.exists(hashlib.sha256(b"%PDF-1.7 lost").hexdigest())
+
+
+def test_put_is_whole_before_it_is_visible(
+    store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(300_000)
+    key = hashlib.sha256(data).hexdigest()
+    real_replace = os.replace
+
+    def replace(src: str, dst: str) -> None:
+        assert not store.exists(key)
+        assert Path(src).read_bytes() == data and Path(src).name.startswith(".tmp-")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(blobs_module.os, "replace", replace)
+    assert store.put(data) == key and store.get(key) == data
+
+
+def test_put_skips_a_temporary_name_left_by_a_crash(
+    store: LocalBlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process restarted with the pid of one that crashed mid-write finds its names taken."""
+    data = b"%PDF-1.7 after a crash"
+    key = hashlib.sha256(data).hexdigest()
+    directory = tmp_path / "blobs" / key[:2] / key[2:4]
+    directory.mkdir(parents=True)
+    numbers = iter(range(5))
+    monkeypatch.setattr(blobs_module, "_numbers", numbers)
+    leftovers = [directory / f".tmp-{os.getpid()}-{threading.get_ident()}-{n}" for n in (0, 1)]
+    for leftover in leftovers:
+        leftover.write_bytes(b"half a file")
+    assert store.put(data) == key and store.get(key) == data
+    assert [p.read_bytes() for p in leftovers] == [b"half a file"] * 2  # not overwritten
+
+
+def test_concurrent_puts_of_the_same_bytes_make_one_blob(
+    store: LocalBlobStore, tmp_path: Path
+) -> None:
+    data = os.urandom(200_000)
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: store.put(data), range(32)))
+    assert keys == {hashlib.sha256(data).hexdigest()}
+    assert len(files_under(tmp_path / "blobs")) == 1

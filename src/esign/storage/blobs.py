@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 _CHUNK = 1024 * 1024
 _KEY = re.compile(r"[0-9a-f]{64}")  # a sha256 in hex: nothing else may name a path
+# Owner-only, as tempfile makes them; O_EXCL: never write into a file someone else made.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_NEW_FILE |= getattr(os, "O_BINARY", 0)
+_numbers = itertools.count()
 
 
 class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self._root = root
+        self._base = os.fspath(root)
         root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
@@ -25,24 +32,26 @@ class LocalBlobStore:
         return self._root / key[:2] / key[2:4] / key
 
     def put(self, data: bytes) -> str:
+        """Store `data` under its sha256. One system call a step and no tempfile or pathlib
+        objects: each call drops the GIL, and a request thread that drops it waits to get it
+        back behind every other thread."""
         key = hashlib.sha256(data).hexdigest()
-        path = self._path(key)
-        if path.exists():
+        directory = os.path.join(self._base, key[:2], key[2:4])
+        path = os.path.join(directory, key)
+        if os.path.exists(path):
             return key
         # Write beside the target then rename: readers see all of the file or none of it.
+        fd, tmp = _new_temporary(directory)
         try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        except FileNotFoundError:  # the first blob of its fan-out directory
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            with suppress(OSError):
+                os.unlink(tmp)
             raise
         return key
 
@@ -93,3 +102,25 @@ class LocalBlobStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+
+def _new_temporary(directory: str) -> tuple[int, str]:
+    """A new file of a name unique in this process, made without a random draw (os.urandom
+    is a system call too). Other processes have other pids; a name left by a crashed process
+    that had this pid is skipped."""
+    for _ in range(1000):
+        name = f".tmp-{os.getpid()}-{threading.get_ident()}-{next(_numbers)}"
+        tmp = os.path.join(directory, name)
+        try:
+            return os.open(tmp, _NEW_FILE, 0o600), tmp
+        except FileExistsError:
+            continue
+        except FileNotFoundError:  # the first blob of its fan-out directory
+            os.makedirs(directory, exist_ok=True)
+    raise FileExistsError(f"no free temporary name in {directory}")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

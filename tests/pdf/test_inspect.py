@@ -1,0 +1,80 @@
+"""The PDF inspector: the facts a session keeps, and the files it refuses, read from memory."""
+
+from __future__ import annotations
+
+import io
+
+import pikepdf
+import pytest
+
+from esign.domain.model import PageSize
+from esign.domain.ports import FileRefused
+from esign.pdf import inspect
+from esign.pdf.inspect import PikePdfInspector
+from tests.pdf.builders import canvas_pdf, with_boxes
+
+
+def _two_pages_rotated() -> bytes:
+    pdf = canvas_pdf(lambda c: c.drawString(72, 720, "Clause"), pagesize=(612, 792), pages=2)
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        doc.pages[1].Rotate = 90
+        out = io.BytesIO()
+        doc.save(out)
+        return out.getvalue()
+
+
+def _encrypted() -> bytes:
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(canvas_pdf(lambda c: None))) as pdf:
+        pdf.save(out, encryption=pikepdf.Encryption(owner="owner-pw", user=""))
+    return out.getvalue()
+
+
+@pytest.fixture(params=["memory file", "BytesIO"])
+def inspector(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> PikePdfInspector:
+    """Both ways of handing qpdf the bytes: a memory-mapped file (Linux) and the portable
+    stream, which must say the same."""
+    if request.param == "BytesIO":
+        monkeypatch.setattr(inspect, "_MEMFD", False)
+        monkeypatch.setattr(inspect, "_MODE", pikepdf.AccessMode.default)
+    elif not inspect._MEMFD:
+        pytest.skip("no memfd_create on this platform")
+    return PikePdfInspector(max_pages=3)
+
+
+def test_pages_as_displayed(inspector: PikePdfInspector) -> None:
+    facts = inspector.inspect(_two_pages_rotated())
+    assert facts.page_count == 2
+    assert facts.page_sizes == (PageSize(612, 792), PageSize(792, 612))
+    assert (facts.first_page_width, facts.first_page_height) == (612, 792)
+    assert facts.active_content is False
+
+
+def test_crop_box_is_what_shows(inspector: PikePdfInspector) -> None:
+    pdf = with_boxes(canvas_pdf(lambda c: None), cropbox=[0, 0, 300, 400])
+    assert inspector.inspect(pdf).page_sizes == (PageSize(300, 400),)
+
+
+def test_active_content_is_noticed(inspector: PikePdfInspector) -> None:
+    with pikepdf.open(io.BytesIO(canvas_pdf(lambda c: None))) as doc:
+        doc.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS="app.alert(1)")
+        out = io.BytesIO()
+        doc.save(out)
+    assert inspector.inspect(out.getvalue()).active_content is True
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "the file is empty"),
+        (b"GIF89a", "the file is not a PDF"),
+        (b"%PDF-1.4\n garbage", "the PDF is damaged (unable to find trailer dictionary"),
+        (_encrypted(), "the PDF is encrypted"),
+        (canvas_pdf(lambda c: None, pages=4), "the PDF has 4 pages; the limit is 3"),
+    ],
+)
+def test_refusals_say_why(inspector: PikePdfInspector, data: bytes, reason: str) -> None:
+    with pytest.raises(FileRefused) as refused:
+        inspector.inspect(data)
+    assert refused.value.reason.startswith(reason)
+    assert "_io" not in refused.value.reason  # no stream repr leaks into the sender's message
