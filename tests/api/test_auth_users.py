@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from esign.app import build_app, build_runtime
 from esign.services import clients
+from esign.storage.repositories import ApiKeyRepo
 from tests.conftest import Api, FakeClock, signer
 
 INVALID_TOKEN = {
@@ -206,6 +208,26 @@ def test_token_dies_when_the_key_is_rotated(api: Api) -> None:
     api.api_key = new_key
     api.login()
     assert api.get("/rest/v1/roles")["Message"] == "Success"
+
+
+def test_a_key_check_racing_a_rotation_does_not_keep_valid(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check reads the key while another request rotates it: the old answer ("valid") must
+    not be remembered for the second that follows (decision 0009)."""
+    read_key = ApiKeyRepo.get
+    rotated: list[str] = []
+
+    def read_then_rotate(repo: ApiKeyRepo, key_id: str) -> Any:
+        key = read_key(repo, key_id)
+        if not rotated:  # the rotation commits after this read and before it is remembered
+            rotated.append(clients.rotate_key(api.rt.deps, api.client_id))
+        return key
+
+    monkeypatch.setattr(ApiKeyRepo, "get", read_then_rotate)
+    assert api.get("/rest/v1/roles")["Message"] == "Success"  # it read the key before
+    assert rotated
+    assert api.http.get("/rest/v1/roles", headers=api.headers).json() == INVALID_TOKEN
 
 
 def test_rotating_one_clients_key_leaves_others_alone(api: Api, other_api: Api) -> None:

@@ -50,6 +50,19 @@ def test_pages_as_displayed(inspector: PikePdfInspector) -> None:
     assert facts.active_content is False
 
 
+def test_boxes_and_rotation_inherited_from_the_page_tree(inspector: PikePdfInspector) -> None:
+    doc = pikepdf.new()
+    for _ in range(2):
+        doc.add_blank_page(page_size=(300, 400))
+    for page in doc.pages:
+        del page.obj["/MediaBox"]
+    doc.Root.Pages.MediaBox = [0, 0, 500, 700]
+    doc.Root.Pages.Rotate = 90
+    out = io.BytesIO()
+    doc.save(out)
+    assert inspector.inspect(out.getvalue()).page_sizes == (PageSize(700, 500),) * 2
+
+
 def test_crop_box_is_what_shows(inspector: PikePdfInspector) -> None:
     pdf = with_boxes(canvas_pdf(lambda c: None), cropbox=[0, 0, 300, 400])
     assert inspector.inspect(pdf).page_sizes == (PageSize(300, 400),)

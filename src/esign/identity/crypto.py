@@ -53,10 +53,14 @@ def _derive(master: bytes, label: str, size: int) -> bytes:
 
 
 class ServerCipher:
-    def __init__(self, master_key: bytes) -> None:
+    def __init__(self, master_key: bytes, remembered_tokens: int = 10_000) -> None:
         self._siv = AESSIV(_derive(master_key, "encrypt-string", 64))
         self._gcm = AESGCM(_derive(master_key, "token", 32))
         self._digest_key = _derive(master_key, "digest", 32)
+        # Tokens this key opened, with what they hold: a client sends the same token with
+        # every request, and a token's content never changes. Forgeries are never kept.
+        self._opened: dict[str, bytes] = {}
+        self._remembered = remembered_tokens
 
     def encrypt(self, plaintext: str, salt: str) -> str:
         # Deterministic on purpose: the same key and salt always give the same ciphertext,
@@ -74,13 +78,20 @@ class ServerCipher:
         return _b64e(nonce + self._gcm.encrypt(nonce, payload, b"esign-token"))
 
     def open_token(self, token: str) -> bytes | None:
+        payload = self._opened.get(token)
+        if payload is not None:
+            return payload
         try:
             raw = _b64d(token)
             if len(raw) < 29:
                 return None
-            return self._gcm.decrypt(raw[:12], raw[12:], b"esign-token")
+            payload = self._gcm.decrypt(raw[:12], raw[12:], b"esign-token")
         except (InvalidTag, ValueError, binascii.Error):
             return None
+        if len(self._opened) >= self._remembered:
+            self._opened.clear()
+        self._opened[token] = payload
+        return payload
 
     def random_secret(self, nbytes: int = 24) -> str:
         return secrets.token_urlsafe(nbytes)

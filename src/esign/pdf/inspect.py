@@ -25,7 +25,12 @@ class PikePdfInspector:
         if not data.lstrip()[:5].startswith(b"%PDF-"):
             raise FileRefused("the file is not a PDF")
         try:
-            with _in_memory(data) as source, pikepdf.open(source, access_mode=_MODE) as pdf:
+            # Inherited page attributes are read through the page tree where needed
+            # (geometry.displayed); copying them onto every page first is work for nothing.
+            with (
+                _in_memory(data) as source,
+                pikepdf.open(source, access_mode=_MODE, inherit_page_attributes=False) as pdf,
+            ):
                 if pdf.is_encrypted:  # an owner password alone still encrypts (and restricts)
                     raise FileRefused("the PDF is encrypted")
                 count = len(pdf.pages)

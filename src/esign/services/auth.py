@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+import orjson
 
 from esign.domain.enums import UserStatus
 from esign.domain.errors import (
@@ -18,37 +18,8 @@ from esign.domain.errors import (
 )
 from esign.domain.model import User
 from esign.domain.ports import UnitOfWork
+from esign.services import recent
 from esign.services.context import Caller, Deps
-
-
-class RecentlyValid:
-    """API keys and users confirmed valid within the last `ttl` seconds.
-
-    Checking the key on every request costs a database round trip; remembering a positive
-    answer for one second saves it on busy clients. This process forgets at once when it
-    revokes a key or deactivates a user; other processes notice within `ttl`.
-    """
-
-    def __init__(self, ttl: float = 1.0) -> None:
-        self._ttl = ttl
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def holds(self, credential: str) -> bool:
-        return self._until.get(credential, 0.0) > time.monotonic()
-
-    def remember(self, credential: str) -> None:
-        with self._lock:
-            if len(self._until) > 10_000:
-                self._until.clear()
-            self._until[credential] = time.monotonic() + self._ttl
-
-    def forget_all(self) -> None:
-        with self._lock:
-            self._until.clear()
-
-
-recently_valid = RecentlyValid()
 
 
 def encrypt_string(deps: Deps, plaintext: str, salt: str) -> str:
@@ -159,30 +130,40 @@ def _password_user(
 
 def authenticate(deps: Deps, token: str, ip: str = "", user_agent: str = "") -> Caller:
     """The caller behind a token, or InvalidToken (expired, forged, key revoked, user off)."""
-    raw = deps.cipher.open_token(token) if token else None
-    if raw is None:
+    claims = _claims(deps, token)
+    if claims is None or claims.expires <= deps.clock.now():
         raise InvalidToken()
-    try:
-        claims = json.loads(raw)
-        client_id, key_id, user_id = claims["c"], claims["k"], claims["u"]
-        expires = datetime.fromtimestamp(int(claims["e"]), UTC)
-    except (ValueError, KeyError, TypeError):
-        raise InvalidToken() from None
-    if expires <= deps.clock.now():
-        raise InvalidToken()
+    client_id, key_id, user_id = claims.client_id, claims.key_id, claims.user_id
     credential = f"k:{key_id}:{client_id}" if key_id is not None else f"u:{user_id}:{client_id}"
-    if not recently_valid.holds(credential):
+    if recent.credentials.get(credential) is None:
+        generation = recent.credentials.generation()
         with deps.uow(write=False) as uow:
             if key_id is not None:
                 key = uow.api_keys.get(key_id)
                 if key is None or key.revoked_at is not None or key.client_id != client_id:
                     raise InvalidToken()
             else:
-                user = uow.users.get(client_id, user_id)
+                user = uow.users.get(client_id, user_id or "")
                 if user is None or user.status is not UserStatus.ACTIVE:
                     raise InvalidToken()
-        recently_valid.remember(credential)
+        recent.credentials.put(credential, True, generation)
     return Caller(client_id=client_id, key_id=key_id, user_id=user_id, ip=ip, user_agent=user_agent)
+
+
+def _claims(deps: Deps, token: str) -> TokenClaims | None:
+    raw = deps.cipher.open_token(token) if token else None
+    if raw is None:
+        return None
+    try:
+        claims = orjson.loads(raw)
+        return TokenClaims(
+            client_id=claims["c"],
+            key_id=claims["k"],
+            user_id=claims["u"],
+            expires=datetime.fromtimestamp(int(claims["e"]), UTC),
+        )
+    except (ValueError, KeyError, TypeError, OverflowError, OSError):
+        return None
 
 
 def authenticate_user(deps: Deps, header: str, username: str, salt: str, ip: str) -> User:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from esign.domain.errors import ValidationFailed
 from esign.domain.model import ApiKey, Client, User
-from esign.services import auth, recent
+from esign.services import recent
 from esign.services.context import Deps, new_id
 from esign.services.intake import EMAIL
 
@@ -79,7 +79,7 @@ def rotate_key(deps: Deps, client_id: str) -> str:
         uow.api_keys.revoke_all(client.id, deps.clock.now())
         uow.api_keys.add(key)
         uow.commit()
-    auth.recently_valid.forget_all()
+    recent.directory_changed()  # its old keys are revoked
     return secret
 
 

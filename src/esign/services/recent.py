@@ -1,9 +1,10 @@
 """Things read from the database within the last second, kept to save the read on busy paths.
 
 `owners` holds what CreateSession reads before its transaction: the user named in the body
-(per client and lower-cased username) and the client's settings. This process forgets them at
-once when it changes a user or a client (`directory_changed`); another process's change is
-seen within the second (docs/decisions/0016).
+(per client and lower-cased username) and the client's settings. `credentials` holds the API
+keys and users that a token check found valid. This process forgets both at once when it
+changes a user, a client or a key (`directory_changed`); another process's change is seen
+within the second (docs/decisions/0016).
 """
 
 from __future__ import annotations
@@ -56,8 +57,13 @@ class RecentlyRead(Generic[K, V]):
 # (client id, lower-cased username) -> (the user, the client's settings). Read-only: callers
 # must not change what they get.
 owners: RecentlyRead[tuple[str, str], tuple[User, ClientSettings]] = RecentlyRead()
+# "k:<key id>:<client id>" or "u:<user id>:<client id>" -> True: found valid (not revoked,
+# active) by a token check.
+credentials: RecentlyRead[str, bool] = RecentlyRead()
 
 
 def directory_changed() -> None:
-    """A user or a client was changed (after its commit): forget what was read before."""
+    """A user, a client or an API key was changed (after its commit): forget what was read
+    before."""
     owners.forget_all()
+    credentials.forget_all()

@@ -8,7 +8,7 @@ from esign.domain.enums import UserStatus
 from esign.domain.errors import UsernameTaken, UserNotFound, ValidationFailed
 from esign.domain.model import User
 from esign.domain.ports import UnitOfWork
-from esign.services import auth, recent
+from esign.services import recent
 from esign.services.context import Caller, Deps, new_id
 from esign.services.intake import EMAIL
 
@@ -152,8 +152,7 @@ def update_user(
             user.password_hash = password_hash
         uow.users.update(user)
         uow.commit()
-    auth.recently_valid.forget_all()  # the user may have been deactivated
-    recent.directory_changed()
+    recent.directory_changed()  # the user may have been deactivated
     return user
 
 
@@ -163,6 +162,5 @@ def provision_user(deps: Deps, caller: Caller, user_id: str, status: UserStatus)
         user.status = status
         uow.users.update(user)
         uow.commit()
-    auth.recently_valid.forget_all()  # the user may have been deactivated
-    recent.directory_changed()
+    recent.directory_changed()  # the user may have been deactivated
     return user
