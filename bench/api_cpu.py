@@ -9,7 +9,9 @@ time per request.
 Environment: N (requests per measurement, default 1000), PROFILE=create|get (then prints a
 cProfile of that many more requests; it inflates Python-heavy code, so use it for where,
 not how much), SORT (the profile's order, default cumulative; tottime for self time), LINES
-(how many of its lines, default 50).
+(how many of its lines, default 50), PHASES=1 (then times the steps of that many more
+CreateSessions, each with its own clock: thread CPU and wall per request, nested steps
+indented; a timer costs about a microsecond).
 
 Run: .venv/bin/python bench/api_cpu.py
 """
@@ -17,6 +19,7 @@ Run: .venv/bin/python bench/api_cpu.py
 from __future__ import annotations
 
 import cProfile
+import functools
 import os
 import pstats
 import sys
@@ -24,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -37,7 +41,12 @@ from esign.api.router import Ctx, Dispatcher  # noqa: E402
 from esign.api.routes import ROUTES  # noqa: E402
 from esign.app import build_runtime  # noqa: E402
 from esign.config import Settings  # noqa: E402
-from esign.services import auth, clients  # noqa: E402
+from esign.pdf.inspect import PikePdfInspector  # noqa: E402
+from esign.services import auth, clients, intake, sessions  # noqa: E402
+from esign.storage.audit_repo import AuditRepo  # noqa: E402
+from esign.storage.blobs import LocalBlobStore  # noqa: E402
+from esign.storage.session_repo import SessionRepo  # noqa: E402
+from esign.storage.unit_of_work import SqlUnitOfWork  # noqa: E402
 
 N = int(os.environ.get("N", "1000"))
 
@@ -64,7 +73,7 @@ def main() -> None:
         return Ctx(rt.deps, params or {}, {}, headers, {}, "127.0.0.1", "bench")
 
     docs = Documents(make_pdf())
-    bodies = [session_body(made.admin_username, docs.next()) for _ in range(3 * N + 50)]
+    bodies = [session_body(made.admin_username, docs.next()) for _ in range(4 * N + 50)]
     ids = []
     for body in bodies[:50]:  # warm-up, and sessions to read
         answer = orjson.loads(dispatcher._run(create, ctx(), body).body)
@@ -83,6 +92,8 @@ def main() -> None:
     measure("esign CreateSession", run_create)
     measure("esign GetSession", run_get)
     measure("baseline Store.create", lambda i: store.create(base_bodies[i]) and None)
+    if os.environ.get("PHASES", "") in ("1", "true", "yes"):
+        phases(run_create)
     which = os.environ.get("PROFILE", "")
     if which in ("create", "get"):
         profile = cProfile.Profile(time.thread_time)
@@ -93,6 +104,56 @@ def main() -> None:
         pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(
             int(os.environ.get("LINES", "50"))
         )
+
+
+# (owner, attribute, label): the steps of a CreateSession, in the order they run.
+STEPS: list[tuple[Any, str, str]] = [
+    (Dispatcher, "_parse", "JSON and decoding"),
+    (auth, "authenticate", "token check"),
+    (intake, "accept_documents", "documents"),
+    (PikePdfInspector, "inspect", "  PDF inspection"),
+    (LocalBlobStore, "put", "  blob write"),
+    (intake, "accept_signers", "signers"),
+    (SqlUnitOfWork, "__enter__", "BEGIN (write lock)"),
+    (SessionRepo, "add", "session rows"),
+    (sessions, "_audit_additions", "document, signer events made"),
+    (SqlUnitOfWork, "commit", "commit"),
+    (AuditRepo, "flush", "  audit events sealed, written"),
+]
+
+
+def phases(run_create: Callable[[int], None]) -> None:
+    """Each step's thread CPU and wall time per CreateSession."""
+    cpu: dict[str, int] = dict.fromkeys((label for _, _, label in STEPS), 0)
+    wall = dict(cpu)
+
+    def timed(step: Callable[..., Any], label: str) -> Callable[..., Any]:
+        @functools.wraps(step)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            c, w = time.thread_time_ns(), time.perf_counter_ns()
+            try:
+                return step(*args, **kwargs)
+            finally:
+                cpu[label] += time.thread_time_ns() - c
+                wall[label] += time.perf_counter_ns() - w
+
+        return run
+
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in STEPS]
+    for owner, name, label in STEPS:
+        setattr(owner, name, timed(getattr(owner, name), label))
+    try:
+        c, w = time.thread_time_ns(), time.perf_counter_ns()
+        for i in range(N):
+            run_create(i)
+        c, w = time.thread_time_ns() - c, time.perf_counter_ns() - w
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+    print(f"\nCreateSession steps ({N} requests): thread CPU and wall per request, µs")
+    for label in cpu:
+        print(f"  {label:<28}{cpu[label] / N / 1e3:8.1f}{wall[label] / N / 1e3:8.1f}")
+    print(f"  {'the whole request':<28}{c / N / 1e3:8.1f}{w / N / 1e3:8.1f}")
 
 
 if __name__ == "__main__":
