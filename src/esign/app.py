@@ -58,7 +58,10 @@ def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True
         max_session_bytes=settings.max_session_mb * 1024 * 1024, max_pages=settings.max_pages
     )
     holder: dict[str, Deps] = {}
-    job_engine = JobEngine(make_huey(settings.data_dir, settings.redis_url), lambda: holder["deps"])
+    job_engine = JobEngine(
+        make_huey(settings.data_dir, settings.redis_url, settings.queue_name),
+        lambda: holder["deps"],
+    )
     deps = Deps(
         uow=SqlUnitOfWorkFactory(engine, job_engine),
         clock=clock or SystemClock(),

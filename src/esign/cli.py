@@ -19,7 +19,7 @@ from typing import Any
 from esign.api import encode, wire
 from esign.api.codec import WireError, decode
 from esign.app import Runtime, build_app, build_runtime
-from esign.config import Settings
+from esign.config import Settings, SettingsError
 from esign.domain.errors import DomainError, ValidationFailed
 from esign.domain.model import AnchorOffset, Template
 from esign.services import adjustments, clients, queries, templates
@@ -361,6 +361,7 @@ def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
             env["ESIGN_DATABASE_URL"] = rt.settings.database_url
         if rt.settings.redis_url:
             env["ESIGN_REDIS_URL"] = rt.settings.redis_url
+        env["ESIGN_QUEUE_NAME"] = rt.settings.queue_name
         worker = subprocess.Popen(
             [sys.executable, "-m", "esign.cli", "worker", "--no-migrate"], env=env
         )
@@ -432,6 +433,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from esign.api.errors import details_for
 
         print("esign: " + "; ".join(details_for(exc)), file=sys.stderr)
+        return 2
+    except SettingsError as exc:
+        print(f"esign: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

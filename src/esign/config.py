@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ class Settings:
     data_dir: Path
     database_url: str | None = None
     redis_url: str | None = None
+    queue_name: str = "esign"  # installations sharing one Redis each need a name of their own
     public_url: str = "http://127.0.0.1:8080"
     secret_key: str | None = None
     webhook_allow_private: bool = False
@@ -28,18 +30,39 @@ class Settings:
             "data_dir": Path(env.get("ESIGN_DATA_DIR", "./esign-data")),
             "database_url": env.get("ESIGN_DATABASE_URL") or None,
             "redis_url": env.get("ESIGN_REDIS_URL") or None,
+            "queue_name": env.get("ESIGN_QUEUE_NAME") or "esign",
             "public_url": env.get("ESIGN_PUBLIC_URL", "http://127.0.0.1:8080"),
             "secret_key": env.get("ESIGN_SECRET_KEY") or None,
             "webhook_allow_private": env.get("ESIGN_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true"),
             "webhook_allow_hosts": frozenset(
                 h.strip() for h in env.get("ESIGN_WEBHOOK_ALLOW_HOSTS", "").split(",") if h.strip()
             ),
-            "max_body_mb": int(env.get("ESIGN_MAX_BODY_MB", "160")),
-            "max_session_mb": int(env.get("ESIGN_MAX_SESSION_MB", "100")),
-            "max_pages": int(env.get("ESIGN_MAX_PAGES", "500")),
-            "request_threads": int(env.get("ESIGN_REQUEST_THREADS", "0")),
+            "max_body_mb": _whole(env, "ESIGN_MAX_BODY_MB", 160),
+            "max_session_mb": _whole(env, "ESIGN_MAX_SESSION_MB", 100),
+            "max_pages": _whole(env, "ESIGN_MAX_PAGES", 500),
+            "request_threads": _whole(env, "ESIGN_REQUEST_THREADS", 0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         data_dir = Path(str(values["data_dir"])).expanduser()
         values["data_dir"] = data_dir
+        if not _QUEUE_NAME.fullmatch(str(values.get("queue_name", "esign"))):
+            raise SettingsError("ESIGN_QUEUE_NAME must be 1 to 64 letters, digits or '_'")
         return Settings(**values)  # type: ignore[arg-type]
+
+
+class SettingsError(ValueError):
+    """A setting the operator gave that cannot be used; the message names it."""
+
+
+# What huey keeps of a queue's name in its Redis keys: two names differing in anything else
+# would share a queue.
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+def _whole(env: os._Environ[str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise SettingsError(f"{name} must be a whole number, not {text[:40]!r}")
+    return int(text)

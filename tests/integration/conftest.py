@@ -165,6 +165,7 @@ def sibling_runtime(rt: Runtime, **overrides: Any) -> Runtime:
         "data_dir": rt.settings.data_dir,
         "database_url": rt.settings.database_url,
         "redis_url": rt.settings.redis_url,
+        "queue_name": rt.settings.queue_name,
         "public_url": rt.settings.public_url,
         "secret_key": rt.settings.secret_key,
         "webhook_allow_private": rt.settings.webhook_allow_private,
@@ -185,22 +186,41 @@ def redis_available(url: str) -> bool:
 
 @pytest.fixture
 def redis_url() -> str:
-    """An empty Redis database; skips without a server locally, fails without one in CI."""
-    import redis
-
+    """The test Redis; skips without a server locally, fails without one in CI."""
     if not redis_available(REDIS_URL):
         if os.environ.get("CI"):
             pytest.fail(f"Redis is not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    redis.Redis.from_url(REDIS_URL).flushdb()
     return REDIS_URL
 
 
 @pytest.fixture
 def redis_runtime(runtime: Runtime, redis_url: str) -> Iterator[Runtime]:
-    rt = sibling_runtime(runtime, redis_url=redis_url)
+    """A runtime whose jobs go through Redis, on a queue of its own: test runs sharing the
+    machine's Redis (two checkouts, say) never see each other's jobs."""
+    rt = sibling_runtime(
+        runtime, redis_url=redis_url, queue_name=f"esign_test_{new_id().replace('-', '')}"
+    )
     yield rt
     rt.engine.dispose()
+    drop_queue(rt)
+
+
+def queue_keys(rt: Runtime) -> list[bytes]:
+    """The Redis keys of the runtime's queue (huey names them after it)."""
+    import redis
+
+    client = redis.Redis.from_url(rt.settings.redis_url or REDIS_URL)
+    return list(client.scan_iter(match=f"huey.*{rt.settings.queue_name}*"))
+
+
+def drop_queue(rt: Runtime) -> None:
+    """What a Redis restart without persistence does to the runtime's queue."""
+    import redis
+
+    keys = queue_keys(rt)
+    if keys:
+        redis.Redis.from_url(rt.settings.redis_url or REDIS_URL).delete(*keys)
 
 
 # --- jobs --------------------------------------------------------------------------------------
@@ -314,6 +334,7 @@ def process_env(rt: Runtime, **extra: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     if rt.settings.database_url:
         env["ESIGN_DATABASE_URL"] = rt.settings.database_url
+    env["ESIGN_QUEUE_NAME"] = rt.settings.queue_name
     env.update(extra)
     return env
 

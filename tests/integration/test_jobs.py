@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from sqlalchemy import func, select
 
 from esign.app import Runtime
@@ -31,8 +30,10 @@ from tests.integration.conftest import (
     claim_in_process,
     completed_runs,
     deliveries,
+    drop_queue,
     job_row,
     process_env,
+    queue_keys,
     record_job,
     start_esign,
     stop,
@@ -351,7 +352,7 @@ def _queued(rt: Runtime) -> int:
 
 
 def test_redis_carries_the_jobs(
-    runtime: Runtime, redis_runtime: Runtime, receiver: Receiver, redis_url: str
+    runtime: Runtime, redis_runtime: Runtime, receiver: Receiver
 ) -> None:
     assert type(redis_runtime.jobs.huey).__name__ == "RedisHuey"
     assert type(runtime.jobs.huey).__name__ == "SqliteHuey"
@@ -359,8 +360,7 @@ def test_redis_carries_the_jobs(
     clients.set_webhook(redis_runtime.deps, api.client_id, receiver.url, SECRET)
     _cancelled_draft(api)
     assert _queued(redis_runtime) == 1
-    keys = redis.Redis.from_url(redis_url).keys("*")
-    assert keys, "nothing was written to Redis"
+    assert queue_keys(redis_runtime), "nothing was written to Redis"
     assert _queued(runtime) == 0  # the SQLite queue in the data dir saw nothing
     assert receiver.snapshot() == []
     assert redis_runtime.jobs.drain() == 1
@@ -371,12 +371,12 @@ def test_redis_carries_the_jobs(
 
 
 def test_jobs_lost_by_redis_are_found_by_the_sweep(
-    redis_runtime: Runtime, receiver: Receiver, redis_url: str
+    redis_runtime: Runtime, receiver: Receiver
 ) -> None:
     api = make_api(redis_runtime)
     clients.set_webhook(redis_runtime.deps, api.client_id, receiver.url, SECRET)
     _cancelled_draft(api)
-    redis.Redis.from_url(redis_url).flushdb()  # Redis restarted without persistence
+    drop_queue(redis_runtime)  # Redis restarted without persistence
     assert redis_runtime.jobs.drain() == 0
     redis_runtime.jobs.sweep()
     assert redis_runtime.jobs.drain() == 1

@@ -22,10 +22,12 @@ from esign.services.context import Deps
 log = logging.getLogger("esign.jobs")
 
 
-def make_huey(data_dir: Path, redis_url: str | None) -> Huey:
+def make_huey(data_dir: Path, redis_url: str | None, name: str = "esign") -> Huey:
+    """`name` keeps apart the queues of installations that share one Redis database (and
+    of test runs that share one machine's Redis)."""
     if redis_url:
-        return RedisHuey("esign", url=redis_url, utc=True)
-    return SqliteHuey("esign", filename=str(data_dir / "jobs.db"), utc=True)
+        return RedisHuey(name, url=redis_url, utc=True)
+    return SqliteHuey(name, filename=str(data_dir / "jobs.db"), utc=True)
 
 
 class JobEngine:
