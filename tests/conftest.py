@@ -75,6 +75,7 @@ def runtime(tmp_path: Path, database_url: str | None, clock: FakeClock) -> Itera
         database_url=database_url,
         webhook_allow_private=True,
         public_url="http://esign.test",
+        blob_grace_seconds=0,  # blobs go at once; tests/unit/test_blob_collection.py: the grace
     )
     rt = build_runtime(settings, clock=clock)
     if database_url:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -55,7 +55,9 @@ def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True
     if migrate:
         upgrade(engine)
     limits = Limits(
-        max_session_bytes=settings.max_session_mb * 1024 * 1024, max_pages=settings.max_pages
+        max_session_bytes=settings.max_session_mb * 1024 * 1024,
+        max_pages=settings.max_pages,
+        blob_grace=timedelta(seconds=settings.blob_grace_seconds),
     )
     holder: dict[str, Deps] = {}
     job_engine = JobEngine(

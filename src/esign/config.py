@@ -22,6 +22,7 @@ class Settings:
     max_session_mb: int = 100
     max_pages: int = 500
     request_threads: int = 0  # 0: 2 on SQLite (GIL-bound), 8 on PostgreSQL (network waits)
+    blob_grace_seconds: int = 600  # a blob stored or reused this recently is not collected yet
 
     @staticmethod
     def from_env(**overrides: object) -> Settings:
@@ -41,6 +42,7 @@ class Settings:
             "max_session_mb": _whole(env, "ESIGN_MAX_SESSION_MB", 100),
             "max_pages": _whole(env, "ESIGN_MAX_PAGES", 500),
             "request_threads": _whole(env, "ESIGN_REQUEST_THREADS", 0),
+            "blob_grace_seconds": _whole(env, "ESIGN_BLOB_GRACE_SECONDS", 600),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         data_dir = Path(str(values["data_dir"])).expanduser()

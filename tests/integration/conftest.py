@@ -170,6 +170,7 @@ def sibling_runtime(rt: Runtime, **overrides: Any) -> Runtime:
         "secret_key": rt.settings.secret_key,
         "webhook_allow_private": rt.settings.webhook_allow_private,
         "webhook_allow_hosts": rt.settings.webhook_allow_hosts,
+        "blob_grace_seconds": rt.settings.blob_grace_seconds,
     }
     values.update(overrides)
     return build_runtime(Settings(**values), clock=rt.deps.clock, migrate=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -116,9 +117,9 @@ def test_put_stores_bytes_under_their_sha256_once(store: LocalBlobStore, tmp_pat
     blob = tmp_path / "blobs" / key[:2] / key[2:4] / key
     assert files_under(tmp_path / "blobs") == [blob]
     assert blob.read_bytes() == data and blob.stat().st_mode & 0o777 == 0o600
-    mtime = blob.stat().st_mtime_ns
-    assert store.put(data) == key  # already there: not written again
-    assert blob.stat().st_mtime_ns == mtime and files_under(tmp_path / "blobs") == [blob]
+    inode = blob.stat().st_ino
+    assert store.put(data) == key  # already there: not written again (only its time is set)
+    assert blob.stat().st_ino == inode and files_under(tmp_path / "blobs") == [blob]
 
 
 def test_a_failed_put_leaves_nothing(
@@ -175,4 +176,62 @@ def test_concurrent_puts_of_the_same_bytes_make_one_blob(
     with ThreadPoolExecutor(8) as pool:
         keys = set(pool.map(lambda _: store.put(data), range(32)))
     assert keys == {hashlib.sha256(data).hexdigest()}
+    assert len(files_under(tmp_path / "blobs")) == 1
+
+
+def _age(store: LocalBlobStore, key: str, seconds: float = 3600) -> None:
+    with store.local_file(key) as path:
+        then = time.time() - seconds
+        os.utime(path, (then, then))
+
+
+def test_delete_unless_recent(store: LocalBlobStore, tmp_path: Path) -> None:
+    key = store.put(b"%PDF-1.7 kept a while")
+    assert store.delete_unless_recent(key, 60) is False and store.exists(key)  # just stored
+    _age(store, key)
+    assert store.delete_unless_recent(key, 60) is True and not store.exists(key)
+    assert store.delete_unless_recent(key, 60) is True  # nothing there: gone already
+    assert files_under(tmp_path / "blobs") == []  # nothing set aside is left behind
+
+
+def test_bytes_found_by_a_put_count_as_stored_now(store: LocalBlobStore) -> None:
+    key = store.put(b"%PDF-1.7 reused")
+    _age(store, key)
+    assert store.put(b"%PDF-1.7 reused") == key
+    assert store.delete_unless_recent(key, 60) is False and store.exists(key)
+
+
+def test_a_put_racing_the_collector_keeps_its_blob(
+    store: LocalBlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector saw an old blob; a put finds it before the collector moves it aside."""
+    data = b"%PDF-1.7 raced"
+    key = store.put(data)
+    _age(store, key)
+    real_rename = os.rename
+
+    def put_first(src: str, dst: str) -> None:
+        assert store.put(data) == key  # found, and refreshed
+        real_rename(src, dst)
+
+    monkeypatch.setattr(blobs_module.os, "rename", put_first)
+    assert store.delete_unless_recent(key, 60) is False
+    assert store.get(key) == data and len(files_under(tmp_path / "blobs")) == 1
+
+
+def test_a_put_after_the_collector_moved_the_blob_writes_it_anew(
+    store: LocalBlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = b"%PDF-1.7 written again"
+    key = store.put(data)
+    _age(store, key)
+    real_rename = os.rename
+
+    def put_after(src: str, dst: str) -> None:
+        real_rename(src, dst)
+        assert store.put(data) == key  # finds nothing: writes it
+
+    monkeypatch.setattr(blobs_module.os, "rename", put_after)
+    assert store.delete_unless_recent(key, 60) is True  # the old copy went...
+    assert store.get(key) == data  # ...the put's copy stays
     assert len(files_under(tmp_path / "blobs")) == 1

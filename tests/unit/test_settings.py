@@ -31,6 +31,7 @@ def test_defaults_and_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
         ("ESIGN_MAX_PAGES", "many", "ESIGN_MAX_PAGES must be a whole number, not 'many'"),
         ("ESIGN_MAX_BODY_MB", "-1", "ESIGN_MAX_BODY_MB must be a whole number"),
         ("ESIGN_REQUEST_THREADS", "2.5", "ESIGN_REQUEST_THREADS must be a whole number"),
+        ("ESIGN_BLOB_GRACE_SECONDS", "ten", "ESIGN_BLOB_GRACE_SECONDS must be a whole number"),
     ],
 )
 def test_an_unusable_value_is_named(

@@ -22,7 +22,8 @@ class Clock(Protocol):
 
 class BlobStore(Protocol):
     def put(self, data: bytes) -> str:
-        """Store bytes; return their key (the sha256 hex digest)."""
+        """Store bytes; return their key (the sha256 hex digest). Bytes already there count
+        as stored now (see `delete_unless_recent`)."""
         ...
 
     def put_file(self, source: Path) -> str:
@@ -37,7 +38,10 @@ class BlobStore(Protocol):
         KeyError when there is no such blob."""
         ...
 
-    def delete(self, key: str) -> None: ...
+    def delete_unless_recent(self, key: str, recent: float) -> bool:
+        """Delete the blob unless it was stored (or found by a put) within the last `recent`
+        seconds, which a reference not yet committed may need; True when it is gone."""
+        ...
 
     def exists(self, key: str) -> bool: ...
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from esign.services.context import Deps
+from esign.services.context import Deps, new_id
+from esign.services.events import COLLECT_BLOBS_JOB, add_job
 
 
 def delete_unused(deps: Deps, keys: Iterable[str]) -> None:
     """Delete each blob no session or template still refers to, and the page images
-    rendered from it. Runs after the commit that let go of them."""
+    rendered from it. Runs after the commit that let go of them.
+
+    A blob stored or reused within `limits.blob_grace` is spared, and looked at again by a
+    job once that time has passed: a request that found the same bytes already stored may
+    not have committed its reference yet (docs/decisions/0019)."""
     with deps.uow(write=False) as uow:
         unused = [k for k in sorted(set(keys)) if not uow.sessions.blob_in_use(k)]
     if not unused:
@@ -19,6 +24,16 @@ def delete_unused(deps: Deps, keys: Iterable[str]) -> None:
         uow.commit()
     with deps.uow(write=False) as uow:
         # An image's bytes could equal an uploaded file's: content addressing shares them.
-        doomed = [k for k in {*unused, *images} if not uow.sessions.blob_in_use(k)]
-    for key in doomed:
-        deps.blobs.delete(key)
+        doomed = [k for k in sorted({*unused, *images}) if not uow.sessions.blob_in_use(k)]
+    grace = deps.limits.blob_grace
+    spared = [k for k in doomed if not deps.blobs.delete_unless_recent(k, grace.total_seconds())]
+    if spared:
+        with deps.uow() as uow:
+            add_job(
+                uow,
+                COLLECT_BLOBS_JOB,
+                {"keys": spared},
+                f"{COLLECT_BLOBS_JOB}:{new_id()}",
+                deps.clock.now() + grace,
+            )
+            uow.commit()

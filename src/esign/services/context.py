@@ -33,6 +33,9 @@ class Limits:
     webhook_first_retry: timedelta = timedelta(seconds=30)
     webhook_max_interval: timedelta = timedelta(hours=6)
     job_lease: timedelta = timedelta(minutes=5)
+    # A blob stored or reused this recently is not collected yet: the reference to it may
+    # still be on its way to a commit (docs/decisions/0019).
+    blob_grace: timedelta = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)

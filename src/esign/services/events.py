@@ -16,6 +16,7 @@ from esign.services.context import Deps, new_id
 
 WEBHOOK_JOB = "webhook.deliver"
 PROCESS_JOB = "document.process"
+COLLECT_BLOBS_JOB = "blobs.collect"
 
 
 def audit(

@@ -9,9 +9,9 @@ from typing import Any
 
 from esign.domain.jobs import Job, backoff
 from esign.domain.lifecycle import ARCHIVE_AFTER
-from esign.services import documents, lifecycle, webhooks
+from esign.services import blob_gc, documents, lifecycle, webhooks
 from esign.services.context import Deps
-from esign.services.events import PROCESS_JOB, WEBHOOK_JOB
+from esign.services.events import COLLECT_BLOBS_JOB, PROCESS_JOB, WEBHOOK_JOB
 
 log = logging.getLogger("esign.jobs")
 
@@ -24,6 +24,7 @@ HANDLERS: dict[str, Handler] = {
     PROCESS_JOB: lambda deps, p: documents.process_document(
         deps, str(p["client_id"]), str(p["session_id"]), str(p["document_id"])
     ),
+    COLLECT_BLOBS_JOB: lambda deps, p: blob_gc.delete_unused(deps, [str(k) for k in p["keys"]]),
 }
 
 # What to settle when a job is given up for good, so that nothing waits for it forever.

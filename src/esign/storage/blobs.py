@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -38,7 +39,7 @@ class LocalBlobStore:
         key = hashlib.sha256(data).hexdigest()
         directory = os.path.join(self._base, key[:2], key[2:4])
         path = os.path.join(directory, key)
-        if os.path.exists(path):
+        if _reuse(path):
             return key
         # Write beside the target then rename: readers see all of the file or none of it.
         fd, tmp = _new_temporary(directory)
@@ -72,7 +73,7 @@ class LocalBlobStore:
                 os.fsync(out.fileno())
             key = digest.hexdigest()
             path = self._path(key)
-            if path.exists():
+            if _reuse(os.fspath(path)):
                 Path(tmp).unlink()
                 return key
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,11 +98,42 @@ class LocalBlobStore:
             raise KeyError(key)
         yield path
 
-    def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+    def delete_unless_recent(self, key: str, recent: float) -> bool:
+        """Delete the blob unless it was stored, or found by a `put`, within the last `recent`
+        seconds; True when it is gone.
+
+        The caller found no reference to it, but a `put` that found it may not have committed
+        its reference yet. The file is moved out of sight before its time is read: a `put`
+        before the move has refreshed it (it is put back), a `put` after the move finds
+        nothing and writes it anew."""
+        path = os.fspath(self._path(key))
+        aside = os.path.join(os.path.dirname(path), f".gone-{os.getpid()}-{next(_numbers)}")
+        try:
+            if time.time() - os.stat(path).st_mtime < recent:
+                return False
+            os.rename(path, aside)
+        except FileNotFoundError:
+            return True
+        if time.time() - os.stat(aside).st_mtime < recent:
+            with suppress(FileExistsError):  # else a put wrote it anew meanwhile
+                os.link(aside, path)
+            os.unlink(aside)
+            return False
+        os.unlink(aside)
+        return True
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+
+def _reuse(path: str) -> bool:
+    """Whether the blob is already stored; if so it counts as stored now (its time is set),
+    so that a collector that found no reference to it yet spares it (delete_unless_recent)."""
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _new_temporary(directory: str) -> tuple[int, str]:
