@@ -133,6 +133,8 @@ def _reuse(path: str) -> bool:
         os.utime(path)
     except FileNotFoundError:
         return False
+    except PermissionError:  # another user's file: there, though its time cannot be set
+        return True
     return True
 
 
