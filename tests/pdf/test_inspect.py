@@ -30,13 +30,20 @@ def _encrypted() -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture(params=["memory file", "BytesIO"])
+@pytest.fixture(params=["memory file", "BytesIO", "memfd refused"])
 def inspector(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> PikePdfInspector:
-    """Both ways of handing qpdf the bytes: a memory-mapped file (Linux) and the portable
-    stream, which must say the same."""
+    """Every way of handing qpdf the bytes: a memory-mapped file (Linux), the portable stream
+    (other systems, and large files), and the stream again where memfd is refused (a
+    sandbox). All must say the same."""
     if request.param == "BytesIO":
-        monkeypatch.setattr(inspect, "_MEMFD", False)
-        monkeypatch.setattr(inspect, "_MODE", pikepdf.AccessMode.default)
+        monkeypatch.setattr(inspect, "_MEMFD_MAX", 0)
+    elif request.param == "memfd refused":
+
+        def refused(name: str, flags: int = 0) -> int:
+            raise PermissionError("memfd_create not allowed")
+
+        monkeypatch.setattr(inspect.os, "memfd_create", refused, raising=False)
+        monkeypatch.setattr(inspect, "_MEMFD", True)
     elif not inspect._MEMFD:
         pytest.skip("no memfd_create on this platform")
     return PikePdfInspector(max_pages=3)

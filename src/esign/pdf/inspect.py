@@ -24,12 +24,13 @@ class PikePdfInspector:
             raise FileRefused("the file is empty")
         if not data.lstrip()[:5].startswith(b"%PDF-"):
             raise FileRefused("the file is not a PDF")
+        source, mode = _source(data)
         try:
             # Inherited page attributes are read through the page tree where needed
             # (geometry.displayed); copying them onto every page first is work for nothing.
             with (
-                _in_memory(data) as source,
-                pikepdf.open(source, access_mode=_MODE, inherit_page_attributes=False) as pdf,
+                source,
+                pikepdf.open(source, access_mode=mode, inherit_page_attributes=False) as pdf,
             ):
                 if pdf.is_encrypted:  # an owner password alone still encrypts (and restricts)
                     raise FileRefused("the PDF is encrypted")
@@ -52,13 +53,22 @@ class PikePdfInspector:
 # qpdf reads an io.BytesIO through a Python callback per read: hundreds a page, each taking
 # and dropping the GIL, which under load hands it to another thread every time. From an
 # in-memory file qpdf reads a memory map and needs Python for none of it (Linux: memfd).
+# The file is a copy: above _MEMFD_MAX the memory counts more than the callbacks.
 _MEMFD = hasattr(os, "memfd_create")
-_MODE = pikepdf.AccessMode.mmap_only if _MEMFD else pikepdf.AccessMode.default
+_MEMFD_MAX = 16 * 1024 * 1024
 
 
-def _in_memory(data: bytes) -> BinaryIO:
-    if not _MEMFD:
-        return io.BytesIO(data)
+def _source(data: bytes) -> tuple[BinaryIO, pikepdf.AccessMode]:
+    """What qpdf reads `data` from, and how."""
+    if _MEMFD and len(data) <= _MEMFD_MAX:
+        try:
+            return _memory_file(data), pikepdf.AccessMode.mmap_only
+        except OSError:  # no memfd here (a sandbox) or no memory for it: read the bytes
+            pass
+    return io.BytesIO(data), pikepdf.AccessMode.default
+
+
+def _memory_file(data: bytes) -> BinaryIO:
     fd = os.memfd_create("esign-pdf", os.MFD_CLOEXEC)
     try:
         view = memoryview(data)
