@@ -887,3 +887,45 @@ def test_copy_owner_defaults_to_the_source_owner(api: Api, runtime: Runtime) -> 
     assert the_session(copy(api, source, username=""))["SessionInfo"]["OwnerEmail"] == api.username
     mine = the_session(copy(api, source, username=user.username))
     assert mine["SessionInfo"]["OwnerEmail"] == user.username
+
+
+@pytest.mark.parametrize(
+    ("encoding", "data"),
+    [
+        ("UTF-8", "Grüße, 12 Elm St".encode()),
+        ("UTF-16 with its byte-order mark", "Grüße, 12 Elm St".encode("utf-16")),
+        ("Windows-1252", "Grüße, 12 Elm St".encode("cp1252")),
+    ],
+)
+def test_text_files_in_the_encodings_the_converter_reads(
+    api: Api, encoding: str, data: bytes
+) -> None:
+    """What the upload accepts is what the processing job converts (one rule for both)."""
+    answer = create(
+        api,
+        {
+            "SessionInfo": info(),
+            "Documents": [raw_document("notes.txt", data)],
+            "Signers": [signer("Seller 1")],
+        },
+    )
+    assert answer["Message"] == "Success" and answer["Details"] == [], (encoding, answer)
+    (doc,) = the_session(answer)["Documents"]
+    assert (doc["FileName"], doc["ProcessingStatus"]) == ("notes.txt", "Pending")
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [(b"\x00\x01binary\x00", "not a text file"), (b"  \r\n ", "the text file is empty")],
+)
+def test_text_that_is_no_text_is_refused(api: Api, data: bytes, reason: str) -> None:
+    answer = create(
+        api,
+        {
+            "SessionInfo": info(),
+            "Documents": [raw_document("notes.txt", data), pdf_document("good.pdf")],
+            "Signers": [signer("Seller 1")],
+        },
+    )
+    (line,) = answer["Details"]
+    assert line.startswith("Error: notes.txt did not upload. ") and reason in line.lower(), line

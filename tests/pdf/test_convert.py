@@ -99,9 +99,10 @@ def test_docx_with_table_in_calibri(converter: OfficeConverter) -> None:
         (".rtf", rtf(["Hello from RTF", "Second line"]), ["Hello from RTF", "Second line"]),
         (".txt", "Grüße aus UTF-8\nZeile zwei\n".encode(), ["Grüße aus UTF-8", "Zeile zwei"]),
         (".txt", "Windows text: Grüße".encode("cp1252"), ["Windows text: Grüße"]),
+        (".txt", "Notepad Unicode: Grüße".encode("utf-16"), ["Notepad Unicode: Grüße"]),
         (".xlsx", xlsx([["Item", "Price"], ["Widget", 12.5]]), ["Item", "Widget", "12.5"]),
     ],
-    ids=["odt", "rtf", "txt-utf8", "txt-cp1252", "xlsx"],
+    ids=["odt", "rtf", "txt-utf8", "txt-cp1252", "txt-utf16", "xlsx"],
 )
 def test_formats(
     converter: OfficeConverter, extension: str, data: bytes, expected: list[str]
