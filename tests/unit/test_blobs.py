@@ -201,20 +201,32 @@ def test_bytes_found_by_a_put_count_as_stored_now(store: LocalBlobStore) -> None
     assert store.delete_unless_recent(key, 60) is False and store.exists(key)
 
 
+def _put_during_the_move(
+    store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch, data: bytes, *, before: bool
+) -> str:
+    """An aged blob of `data`, and a put of the same bytes just before (or just after) the
+    collector moves it aside; the put must answer the blob's key either way."""
+    key = store.put(data)
+    _age(store, key)
+    real_rename = os.rename
+
+    def rename(src: str, dst: str) -> None:
+        if before:
+            assert store.put(data) == key  # found, and refreshed
+        real_rename(src, dst)
+        if not before:
+            assert store.put(data) == key  # finds nothing: writes it
+
+    monkeypatch.setattr(blobs_module.os, "rename", rename)
+    return key
+
+
 def test_a_put_racing_the_collector_keeps_its_blob(
     store: LocalBlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The collector saw an old blob; a put finds it before the collector moves it aside."""
     data = b"%PDF-1.7 raced"
-    key = store.put(data)
-    _age(store, key)
-    real_rename = os.rename
-
-    def put_first(src: str, dst: str) -> None:
-        assert store.put(data) == key  # found, and refreshed
-        real_rename(src, dst)
-
-    monkeypatch.setattr(blobs_module.os, "rename", put_first)
+    key = _put_during_the_move(store, monkeypatch, data, before=True)
     assert store.delete_unless_recent(key, 60) is False
     assert store.get(key) == data and len(files_under(tmp_path / "blobs")) == 1
 
@@ -223,15 +235,7 @@ def test_a_put_after_the_collector_moved_the_blob_writes_it_anew(
     store: LocalBlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = b"%PDF-1.7 written again"
-    key = store.put(data)
-    _age(store, key)
-    real_rename = os.rename
-
-    def put_after(src: str, dst: str) -> None:
-        real_rename(src, dst)
-        assert store.put(data) == key  # finds nothing: writes it
-
-    monkeypatch.setattr(blobs_module.os, "rename", put_after)
+    key = _put_during_the_move(store, monkeypatch, data, before=False)
     assert store.delete_unless_recent(key, 60) is True  # the old copy went...
     assert store.get(key) == data  # ...the put's copy stays
     assert len(files_under(tmp_path / "blobs")) == 1

@@ -6,7 +6,6 @@ import hashlib
 import itertools
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -63,7 +62,7 @@ class LocalBlobStore:
         `source` changes meanwhile; it goes to a temporary file at the root (the same
         filesystem) and is renamed into place once complete and synced."""
         digest = hashlib.sha256()
-        fd, tmp = tempfile.mkstemp(dir=self._root, prefix=".tmp-")
+        fd, tmp = _new_temporary(self._base)
         try:
             with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
                 while chunk := src.read(_CHUNK):
@@ -74,12 +73,13 @@ class LocalBlobStore:
             key = digest.hexdigest()
             path = self._path(key)
             if _reuse(os.fspath(path)):
-                Path(tmp).unlink()
+                os.unlink(tmp)
                 return key
             path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            with suppress(OSError):
+                os.unlink(tmp)
             raise
         return key
 
@@ -107,7 +107,7 @@ class LocalBlobStore:
         before the move has refreshed it (it is put back), a `put` after the move finds
         nothing and writes it anew."""
         path = os.fspath(self._path(key))
-        aside = os.path.join(os.path.dirname(path), f".gone-{os.getpid()}-{next(_numbers)}")
+        aside = os.path.join(os.path.dirname(path), _private_name(".gone"))
         try:
             if time.time() - os.stat(path).st_mtime < recent:
                 return False
@@ -143,8 +143,7 @@ def _new_temporary(directory: str) -> tuple[int, str]:
     is a system call too). Other processes have other pids; a name left by a crashed process
     that had this pid is skipped."""
     for _ in range(1000):
-        name = f".tmp-{os.getpid()}-{threading.get_ident()}-{next(_numbers)}"
-        tmp = os.path.join(directory, name)
+        tmp = os.path.join(directory, _private_name(".tmp"))
         try:
             return os.open(tmp, _NEW_FILE, 0o600), tmp
         except FileExistsError:
@@ -152,6 +151,11 @@ def _new_temporary(directory: str) -> tuple[int, str]:
         except FileNotFoundError:  # the first blob of its fan-out directory
             os.makedirs(directory, exist_ok=True)
     raise FileExistsError(f"no free temporary name in {directory}")
+
+
+def _private_name(prefix: str) -> str:
+    """A hidden name no other thread of this process will make."""
+    return f"{prefix}-{os.getpid()}-{threading.get_ident()}-{next(_numbers)}"
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -8,24 +8,20 @@ JSON) straight on the cursor, inside the same transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Connection, Dialect
 
-from esign.storage.types import UtcDateTime
+from esign.storage.types import UtcDateTime, naive_utc
 
 _Processor = Callable[[Any], Any] | None
 
 
 def _sqlite_utc_text(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return None if value is None else naive_utc(value).isoformat(" ", "microseconds")
 
 
 class PreparedInsert:
