@@ -167,6 +167,17 @@ def load(rt: Runtime, api: Api, sid: str) -> SigningSession:
     return session
 
 
+def move_tx(api: Api, sid: str, tx: str, username: str | None = None) -> dict[str, Any]:
+    return api.put(
+        "/rest/v1/transaction/UpdateTxId",
+        {
+            "userName": api.username if username is None else username,
+            "signingSessionId": sid,
+            "newTransactionId": tx,
+        },
+    )
+
+
 def force_status(rt: Runtime, api: Api, sid: str, status: SessionStatus) -> None:
     def change(s: SigningSession) -> None:
         s.status = status

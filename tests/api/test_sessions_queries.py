@@ -29,6 +29,7 @@ from tests.api.session_helpers import (
     enable_webhooks,
     force_status,
     get_session,
+    move_tx,
     new_session,
     raw_document,
     signer_statuses,
@@ -277,17 +278,6 @@ def test_sessions_by_transaction_needs_a_user_of_the_client(api: Api, other_api:
 
 
 # --- UpdateTransactionId ---------------------------------------------------------------------
-
-
-def move_tx(api: Api, sid: str, tx: str, username: str | None = None) -> dict[str, Any]:
-    return api.put(
-        "/rest/v1/transaction/UpdateTxId",
-        {
-            "userName": api.username if username is None else username,
-            "signingSessionId": sid,
-            "newTransactionId": tx,
-        },
-    )
 
 
 def test_update_transaction_id(api: Api, runtime: Runtime) -> None:

@@ -31,12 +31,18 @@ _DATE_TEXT = re.compile(rb'"/Date\((-?\d+)\)/"')
 def render(
     payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    raw = orjson.dumps(payload)
-    # .NET readers want the slashes of "\/Date(ms)\/" escaped in the JSON text itself.
-    raw = _DATE_TEXT.sub(rb'"\\/Date(\1)\\/"', raw)
+    return answer(json_text(payload), status, headers)
+
+
+def answer(raw: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         raw, status_code=status, media_type="application/json; charset=utf-8", headers=headers
     )
+
+
+def json_text(payload: dict[str, Any]) -> bytes:
+    # .NET readers want the slashes of "\/Date(ms)\/" escaped in the JSON text itself.
+    return _DATE_TEXT.sub(rb'"\\/Date(\1)\\/"', orjson.dumps(payload))
 
 
 def success(

@@ -15,6 +15,7 @@ from esign.api.router import Ctx, Route
 from esign.domain.enums import LiteSortColumn, SessionStatus
 from esign.domain.errors import SessionPurged, ValidationFailed
 from esign.domain.lifecycle import Action
+from esign.domain.model import SigningSession
 from esign.services import (
     adjustments,
     auth,
@@ -170,8 +171,12 @@ def copy_session(ctx: Ctx) -> dict[str, Any]:
     )
 
 
-def get_session(ctx: Ctx) -> dict[str, Any]:
-    return _session_answer(SessionResult(queries.get_session(ctx.deps, ctx.who, ctx.params["id"])))
+def get_session(ctx: Ctx) -> Response:
+    return encode.answer(queries.session_answer(ctx.deps, ctx.who, ctx.params["id"], _session_json))
+
+
+def _session_json(session: SigningSession) -> bytes:
+    return encode.json_text(_session_answer(SessionResult(session)))
 
 
 def start_session(ctx: Ctx) -> dict[str, Any]:

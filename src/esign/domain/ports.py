@@ -230,6 +230,11 @@ class SessionRepository(Protocol):
 
     def save(self, session: SigningSession) -> None: ...
 
+    def stamp(self, client_id: str, session_id: str) -> tuple[int, str] | None:
+        """What changes whenever the stored session does: its version, which every `save`
+        raises, and its owner's username (read with it). None when there is no such session."""
+        ...
+
     def blob_in_use(self, blob_key: str) -> bool:
         """Whether any stored session or template still refers to that blob."""
         ...

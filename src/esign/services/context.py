@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from esign.domain.audit import Actor
@@ -20,6 +20,7 @@ from esign.domain.ports import (
     UploadChecker,
     WebhookTransport,
 )
+from esign.services.views import RenderedViews
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,8 @@ class Deps:
     renderer: PageRenderer
     public_url: str
     limits: Limits = Limits()
+    # This process's rendered session answers (services/views.py).
+    views: RenderedViews = field(default_factory=RenderedViews)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from esign.domain.audit import AuditEvent, ChainBreak, verify_chain
 from esign.domain.enums import LiteSortColumn, SessionStatus
 from esign.domain.errors import (
+    SessionNotFound,
     ValidationFailed,
 )
 from esign.domain.model import SigningSession
@@ -23,6 +25,29 @@ def get_session(
         if username is not None:
             owner(uow, caller, username)
         return load(uow, caller, session_id)
+
+
+def session_answer(
+    deps: Deps, caller: Caller, session_id: str, render: Callable[[SigningSession], bytes]
+) -> bytes:
+    """One session as `render` writes it, rendered again only when the stored session changed
+    since the kept answer (services/views.py).
+
+    The stamp is read before the session: under READ COMMITTED the session may then be newer
+    than its stamp, and the answer kept under the older stamp is newer than it says, never
+    older; no later reader can see that older stamp again."""
+    key = (render, caller.client_id, session_id.strip())
+    with deps.uow(write=False) as uow:
+        stamp = uow.sessions.stamp(caller.client_id, session_id.strip())
+        if stamp is None:
+            raise SessionNotFound(session_id=session_id)
+        kept = deps.views.get(key, stamp)
+        if kept is not None:
+            return kept
+        session = load(uow, caller, session_id)
+    answer = render(session)
+    deps.views.put(key, stamp, answer)
+    return answer
 
 
 def _page_bounds(deps: Deps, page_size: int, page_num: int) -> None:

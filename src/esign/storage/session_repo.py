@@ -36,6 +36,11 @@ _GET = (
     .where(_s.id == bindparam("sid"), _s.client_id == bindparam("cid"))
 )
 _GET_FOR_UPDATE = _GET.with_for_update(of=t.sessions)
+_STAMP = (
+    select(_s.version, t.users.c.username)
+    .join(t.users, t.users.c.id == _s.owner_user_id)
+    .where(_s.id == bindparam("sid"), _s.client_id == bindparam("cid"))
+)
 _CHILDREN = union_all(
     select(literal(0).label("kind"), _d.position, _d.data).where(_d.session_id == bindparam("sid")),
     select(literal(1).label("kind"), _g.position, _g.data).where(_g.session_id == bindparam("sid")),
@@ -157,6 +162,10 @@ class SessionRepo:
             signers=signers,
             owner_username=row["username"],
         )
+
+    def stamp(self, client_id: str, session_id: str) -> tuple[int, str] | None:
+        row = self._c.execute(_STAMP, {"sid": session_id, "cid": client_id}).first()
+        return None if row is None else (int(row[0]), str(row[1]))
 
     def blob_in_use(self, blob_key: str) -> bool:
         by_session = select(t.blob_refs.c.blob_key).where(t.blob_refs.c.blob_key == blob_key)
