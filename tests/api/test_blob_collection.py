@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from esign.app import Runtime
-from esign.services import jobs
+from esign.services import blob_gc, jobs
 from esign.services.events import COLLECT_BLOBS_JOB
 from esign.storage import tables as t
 from tests.api.session_helpers import S, b64, blob_path, cancelled, load, new_session
@@ -96,3 +96,37 @@ def test_bytes_found_by_another_upload_are_kept_for_it(
     jobs.run_job(graced.deps, job_id)
     assert blob_path(graced, key).exists()  # B holds it
     assert graced.deps.blobs.get(key) == data
+
+
+def test_blobs_a_crash_set_aside_are_put_back_or_collected(api: Api, runtime: Runtime) -> None:
+    """A crash between the collector's move and its unlink: the daily recovery puts the blob
+    back, and collects it only if nothing refers to it."""
+    sid = new_session(api)
+    (held,) = [d.blob_key for d in load(runtime, api, sid).documents]
+    assert held
+    loose = runtime.deps.blobs.put(b"%PDF-1.7 nobody holds this")
+    for n, key in enumerate((held, loose)):
+        path = blob_path(runtime, key)
+        path.rename(path.with_name(f".gone-1-2-{n}"))
+    unfinished = blob_path(runtime, held).with_name(".tmp-1-2-9")
+    unfinished.write_bytes(b"half a file")
+    now = replace(runtime.deps, limits=replace(runtime.deps.limits, blob_leftover_age=timedelta()))
+    assert blob_gc.recover_leftovers(now) == sorted([held, loose])
+    assert blob_path(runtime, held).exists() and not blob_path(runtime, loose).exists()
+    assert not unfinished.exists()
+    assert [p.name for p in blob_path(runtime, held).parent.iterdir()] == [held]
+    got = api.http.get(
+        f"{S}/{sid}/documents/{load(runtime, api, sid).documents[0].id}/file", headers=api.headers
+    )
+    assert got.status_code == 200 and got.content.startswith(b"%PDF")
+
+
+def test_the_recovery_runs_daily(runtime: Runtime) -> None:
+    def due_at(hour: int, minute: int) -> set[str]:
+        return {
+            task.name
+            for task in runtime.jobs.huey.read_periodic(datetime(2026, 11, 28, hour, minute))
+        }
+
+    assert due_at(3, 17) == {"esign.sweep", "esign.blob_leftovers"}
+    assert due_at(3, 18) == {"esign.sweep"}

@@ -239,3 +239,36 @@ def test_a_put_after_the_collector_moved_the_blob_writes_it_anew(
     assert store.delete_unless_recent(key, 60) is True  # the old copy went...
     assert store.get(key) == data  # ...the put's copy stays
     assert len(files_under(tmp_path / "blobs")) == 1
+
+
+def _set_aside(store: LocalBlobStore, key: str, name: str) -> Path:
+    """What a crash between `delete_unless_recent`'s move and its unlink leaves."""
+    with store.local_file(key) as path:
+        aside = path.with_name(name)
+        path.rename(aside)
+    return aside
+
+
+def test_leftovers_of_a_crash_are_cleared(store: LocalBlobStore, tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    kept = store.put(b"%PDF-1.7 kept")
+    lost = store.put(b"%PDF-1.7 set aside by a crash")
+    twice = store.put(b"%PDF-1.7 set aside, then stored anew")
+    aside = _set_aside(store, lost, ".gone-1-2-3")
+    _set_aside(store, twice, ".gone-1-2-4")
+    assert store.put(b"%PDF-1.7 set aside, then stored anew") == twice
+    with store.local_file(kept) as path:
+        unfinished = [path.with_name(".tmp-1-2-5"), root / ".tmp-1-2-6"]
+    for leftover in unfinished:
+        leftover.write_bytes(b"half a file")
+    assert store.recover_leftovers(3600) == []  # all of it just made: perhaps still at work
+    assert aside.exists() and all(p.exists() for p in unfinished)
+    assert store.recover_leftovers(0) == [lost]
+    assert store.get(lost) == b"%PDF-1.7 set aside by a crash"
+    assert store.get(kept) == b"%PDF-1.7 kept"
+    assert store.get(twice) == b"%PDF-1.7 set aside, then stored anew"
+    assert sorted(p.name for p in files_under(root)) == sorted([kept, lost, twice])
+
+
+def test_recovering_an_empty_store_finds_nothing(store: LocalBlobStore) -> None:
+    assert store.recover_leftovers(0) == []

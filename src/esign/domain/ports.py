@@ -45,6 +45,12 @@ class BlobStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def recover_leftovers(self, older_than: float) -> list[str]:
+        """Clear what a crashed process left behind, untouched for `older_than` seconds:
+        unfinished writes go; blobs set aside by `delete_unless_recent` are put back. Return
+        the keys put back: whether they are still needed is for a collector to decide."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class PdfFacts:

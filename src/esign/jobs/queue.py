@@ -16,6 +16,7 @@ from typing import Any
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from esign.domain.jobs import Job
+from esign.services import blob_gc
 from esign.services import jobs as job_service
 from esign.services.context import Deps
 
@@ -46,6 +47,10 @@ class JobEngine:
         @huey.periodic_task(crontab(minute="*"), name="esign.sweep")  # type: ignore[untyped-decorator]
         def sweep() -> None:
             self.sweep()
+
+        @huey.periodic_task(crontab(hour="3", minute="17"), name="esign.blob_leftovers")  # type: ignore[untyped-decorator]
+        def blob_leftovers() -> None:
+            blob_gc.recover_leftovers(self._deps())
 
         self._run_job: Any = run_job
 

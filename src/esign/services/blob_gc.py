@@ -37,3 +37,14 @@ def delete_unused(deps: Deps, keys: Iterable[str]) -> None:
                 deps.clock.now() + grace,
             )
             uow.commit()
+
+
+def recover_leftovers(deps: Deps) -> list[str]:
+    """The daily clearing of what crashed processes left in the blob store. A blob found set
+    aside is put back, then collected like any other if nothing refers to it (a crash in the
+    middle of `delete_unless_recent` may have been one that must stay). Returns the keys put
+    back."""
+    restored = deps.blobs.recover_leftovers(deps.limits.blob_leftover_age.total_seconds())
+    if restored:
+        delete_unused(deps, restored)
+    return restored

@@ -37,6 +37,9 @@ class Limits:
     # A blob stored or reused this recently is not collected yet: the reference to it may
     # still be on its way to a commit (docs/decisions/0019).
     blob_grace: timedelta = timedelta(minutes=10)
+    # What a crashed process left in the blob store (an unfinished write, a blob set aside for
+    # deletion) is cleared once untouched this long: no live write takes nearly as long.
+    blob_leftover_age: timedelta = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)

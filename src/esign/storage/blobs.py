@@ -107,7 +107,7 @@ class LocalBlobStore:
         before the move has refreshed it (it is put back), a `put` after the move finds
         nothing and writes it anew."""
         path = os.fspath(self._path(key))
-        aside = os.path.join(os.path.dirname(path), _private_name(".gone"))
+        aside = os.path.join(os.path.dirname(path), _private_name(_ASIDE))
         try:
             if time.time() - os.stat(path).st_mtime < recent:
                 return False
@@ -124,6 +124,67 @@ class LocalBlobStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+    def recover_leftovers(self, older_than: float) -> list[str]:
+        """Walks every fan-out directory: meant for a daily sweep, not a request."""
+        restored: set[str] = set()
+        for directory in (self._base, *_fan_out_directories(self._base)):
+            for entry in _leftovers(directory, older_than):
+                if entry.name.startswith(_ASIDE) and (key := self._put_back(entry.path)):
+                    restored.add(key)
+                elif not entry.name.startswith(_ASIDE):
+                    with suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+        return sorted(restored)
+
+    def _put_back(self, aside: str) -> str | None:
+        """The key of a blob set aside (its content names it, like every blob's) if it had
+        to be put back; None if it was there already."""
+        digest = hashlib.sha256()
+        with open(aside, "rb") as source:
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+        key = digest.hexdigest()
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(aside, path)
+        except FileExistsError:  # stored anew meanwhile
+            os.unlink(aside)
+            return None
+        os.unlink(aside)
+        return key
+
+
+_TEMPORARY, _ASIDE = ".tmp-", ".gone-"
+
+
+def _fan_out_directories(base: str) -> Iterator[str]:
+    for top in _subdirectories(base):
+        yield top
+        yield from _subdirectories(top)
+
+
+def _subdirectories(directory: str) -> Iterator[str]:
+    with os.scandir(directory) as entries:
+        paths = [e.path for e in entries if len(e.name) == 2 and e.is_dir(follow_symlinks=False)]
+    return iter(sorted(paths))
+
+
+def _leftovers(directory: str, older_than: float) -> list[os.DirEntry[str]]:
+    """Temporary and set-aside files not written, renamed or moved for `older_than` seconds
+    (a rename sets the change time)."""
+    now = time.time()
+    found = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if not entry.name.startswith((_TEMPORARY, _ASIDE)):
+                continue
+            with suppress(FileNotFoundError):
+                info = entry.stat(follow_symlinks=False)
+                if now - max(info.st_mtime, info.st_ctime) >= older_than:
+                    found.append(entry)
+    return found
 
 
 def _reuse(path: str) -> bool:
@@ -143,7 +204,7 @@ def _new_temporary(directory: str) -> tuple[int, str]:
     is a system call too). Other processes have other pids; a name left by a crashed process
     that had this pid is skipped."""
     for _ in range(1000):
-        tmp = os.path.join(directory, _private_name(".tmp"))
+        tmp = os.path.join(directory, _private_name(_TEMPORARY))
         try:
             return os.open(tmp, _NEW_FILE, 0o600), tmp
         except FileExistsError:
@@ -155,7 +216,7 @@ def _new_temporary(directory: str) -> tuple[int, str]:
 
 def _private_name(prefix: str) -> str:
     """A hidden name no other thread of this process will make."""
-    return f"{prefix}-{os.getpid()}-{threading.get_ident()}-{next(_numbers)}"
+    return f"{prefix}{os.getpid()}-{threading.get_ident()}-{next(_numbers)}"
 
 
 def _write_all(fd: int, data: bytes) -> None:
