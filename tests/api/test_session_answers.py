@@ -86,3 +86,16 @@ def test_an_unchanged_session_is_rendered_once(api: Api) -> None:
     assert move_tx(api, sid, "TX-2")["ReturnValue"] == "True"
     assert queries.session_answer(deps, caller, sid, render) == b"TX-2"
     assert rendered == ["TX-1", "TX-2"]
+
+
+def test_a_reader_sees_one_state_of_the_session(api: Api) -> None:
+    """The stamp and the session it stamps come from one snapshot (on PostgreSQL too, where
+    read units of work are REPEATABLE READ), whatever commits in between."""
+    sid = new_session(api, TransactionId="TX-A")
+    with api.rt.deps.uow(write=False) as uow:
+        before = uow.sessions.stamp(api.client_id, sid)
+        assert move_tx(api, sid, "TX-B")["ReturnValue"] == "True"  # committed meanwhile
+        assert uow.sessions.stamp(api.client_id, sid) == before
+        session = uow.sessions.get(api.client_id, sid)
+        assert session is not None and session.info.transaction_id == "TX-A"
+    assert get_session(api, sid)["SessionInfo"]["TransactionId"] == "TX-B"

@@ -31,11 +31,8 @@ def session_answer(
     deps: Deps, caller: Caller, session_id: str, render: Callable[[SigningSession], bytes]
 ) -> bytes:
     """One session as `render` writes it, rendered again only when the stored session changed
-    since the kept answer (services/views.py).
-
-    The stamp is read before the session: under READ COMMITTED the session may then be newer
-    than its stamp, and the answer kept under the older stamp is newer than it says, never
-    older; no later reader can see that older stamp again."""
+    since the kept answer (services/views.py). The stamp and the session are read in one
+    snapshot (decision 0022), so an answer is kept under the stamp of the state it shows."""
     key = (render, caller.client_id, session_id.strip())
     with deps.uow(write=False) as uow:
         stamp = uow.sessions.stamp(caller.client_id, session_id.strip())

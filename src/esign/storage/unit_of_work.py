@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
@@ -96,7 +97,7 @@ class SqlUnitOfWork:
         if self._kept is not None:
             conn = self._kept.take()
         else:
-            conn = self._engine.connect().execution_options(**{WRITE_OPTION: self._write})
+            conn = self._engine.connect().execution_options(**self._options())
         try:
             conn.begin()
         except BaseException:
@@ -106,6 +107,14 @@ class SqlUnitOfWork:
         self._for_update = self._engine.dialect.name == "postgresql"
         self._created: set[str] = set()  # sessions inserted here (their chains start anew)
         return self
+
+    def _options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {WRITE_OPTION: self._write}
+        if not self._write and self._engine.dialect.name == "postgresql":
+            # One snapshot for all of a reader's statements, as SQLite's readers have: a
+            # session's row and its documents never come from either side of a commit.
+            options["isolation_level"] = "REPEATABLE READ"
+        return options
 
     def _put_away(self, conn: Connection) -> None:
         if self._kept is not None:
