@@ -33,8 +33,17 @@ def _settings(args: argparse.Namespace) -> Settings:
         data_dir=getattr(args, "data_dir", None),
         database_url=getattr(args, "database_url", None),
         redis_url=getattr(args, "redis_url", None),
-        public_url=getattr(args, "public_url", None),
+        public_url=getattr(args, "public_url", None) or _served_url(args),
     )
+
+
+def _served_url(args: argparse.Namespace) -> str | None:
+    """`serve` without a public URL: the address it listens on, so that links and the landing
+    URL reach this server rather than the default port."""
+    if os.environ.get("ESIGN_PUBLIC_URL") or not hasattr(args, "port"):
+        return None
+    host = args.host if args.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{args.port}"
 
 
 def _common(p: argparse.ArgumentParser) -> None:

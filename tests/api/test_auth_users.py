@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -458,6 +459,19 @@ def test_same_username_in_two_clients_is_fine(api: Api, other_api: Api) -> None:
     assert create_user(other_api, "shared@example.com")["Message"] == "Success"
 
 
+def test_same_username_in_two_clients_logs_in_to_its_own(api: Api, other_api: Api) -> None:
+    """The password route names no client: the password tells the two users apart."""
+    new_user(api, "shared@example.com")
+    assert create_user(other_api, "shared@example.com", "another secret 7")["Message"] == "Success"
+    for owner, password in ((api, PASSWORD), (other_api, "another secret 7")):
+        token = password_token(api, "shared@example.com", password)["ReturnValue"]
+        session = owner.create_session()  # (made by the client's admin, to compare with)
+        read = api.http.get(
+            f"/rest/v1/sessions/{session['SigningSessionId']}", headers={"Authorization": token}
+        ).json()
+        assert read["Sessions"][0]["SessionInfo"]["ClientID"] == owner.client_id, read
+
+
 CREATE_REFUSALS: list[tuple[dict[str, Any], str]] = [
     ({"Username": "not-an-email"}, "user.Username must be an e-mail address"),
     ({"Username": None}, "user.Username must be an e-mail address"),
@@ -719,3 +733,46 @@ def test_password_failures_are_limited_per_username_across_addresses(api: Api) -
         fresh = TestClient(build_app(api.rt), client=("198.51.100.200", 1000))
         header = {"Authorization": enc(api, PASSWORD, "pw-salt")}
         _limited(fresh.get(f"/rest/v1/tokenusernamepassword/{username}/pw-salt", headers=header))
+
+
+def _from(api: Api, address: str) -> TestClient:
+    return TestClient(build_app(api.rt), client=(address, 1000))
+
+
+def test_password_failures_count_on_both_password_routes(api: Api) -> None:
+    new_user(api, "victim@acme.example.com")
+    for n in range(10):
+        header = f"{api.token}:{enc(api, 'wrong password', 'au-salt')}"
+        answer = _from(api, f"198.51.100.{n}").get(
+            "/rest/v1/authenticateuser/victim@acme.example.com/au-salt",
+            headers={"Authorization": header},
+        )
+        assert error_of(answer.json())[1] == ["invalid_user_account"]
+    header = {"Authorization": enc(api, PASSWORD, "pw-salt")}
+    _limited(
+        _from(api, "198.51.100.200").get(
+            "/rest/v1/tokenusernamepassword/victim@acme.example.com/pw-salt", headers=header
+        )
+    )
+
+
+def test_password_failures_are_limited_per_client(api: Api, other_api: Api) -> None:
+    """Guesses spread over addresses and usernames still meet the client's own limit."""
+    deps = replace(
+        api.rt.deps, limits=replace(api.rt.deps.limits, auth_failures_per_client_window=5)
+    )
+    app = build_app(replace(api.rt, deps=deps))
+    for n in range(6):
+        new_user(api, f"agent{n}@acme.example.com")
+    new_user(other_api, "agent@rival.example.com")
+
+    def login(username: str, password: str, n: int) -> Any:
+        http = TestClient(app, client=(f"203.0.113.{n}", 1000))
+        header = {"Authorization": enc(api, password, "pw-salt")}
+        return http.get(f"/rest/v1/tokenusernamepassword/{username}/pw-salt", headers=header)
+
+    for n in range(5):
+        answer = login(f"agent{n}@acme.example.com", "wrong password", n)
+        assert error_of(answer.json())[1] == ["invalid_user_account"]
+    _limited(login("agent5@acme.example.com", PASSWORD, 50))
+    assert login("agent@rival.example.com", PASSWORD, 51).json()["Message"] == "Success"

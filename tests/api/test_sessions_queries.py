@@ -238,6 +238,18 @@ def test_lite_rejects_bad_page_size_and_sort(api: Api, lite: list[dict[str, Any]
     assert_error(api.get(lite_url(api, 10, 0, "Title", "up")), "sortOrder")
 
 
+def test_negative_page_numbers_are_application_errors(api: Api) -> None:
+    """Not 404: the route exists, the number is wrong (contract §1, HTTP 200 for those)."""
+    for path, member in (
+        (f"{S}/lite/{api.username}/TX-1/-1/0/sortBy", "pageSize"),
+        (f"{S}/lite/{api.username}/TX-1/10/-1/sortBy", "pageNum"),
+        (f"{S}/archived/-1/0", "pageSize"),
+        (f"{S}/deleted/10/-1", "pageNum"),
+        (f"{S}/expired/10/-1", "pageNum"),
+    ):
+        assert_error(api.get(path), member, code="validation_failed")
+
+
 def test_lite_needs_a_known_username(api: Api, other_api: Api, lite: list[dict[str, Any]]) -> None:
     url = f"{S}/lite/ghost@example.com/TX-L/10/0/sortBy?colName=Title&sortOrder=asc"
     assert_error(api.get(url), "Username not found")

@@ -255,6 +255,34 @@ def test_bodiless_put_with_json_content_type(api: Api) -> None:
     assert response.json()["Message"] == "Success", response.text
 
 
+def test_a_body_after_a_utf8_byte_order_mark_is_read(api: Api) -> None:
+    # .NET's Encoding.UTF8 (a StreamWriter's default for many clients) writes one first.
+    body = json.dumps({"userName": api.username, "session": {"SessionInfo": {"Title": "T"}}})
+    response = api.http.post(
+        "/rest/v1/sessions",
+        content=b"\xef\xbb\xbf" + body.encode(),
+        headers={**api.headers, "Content-Type": "application/json; charset=utf-8"},
+    )
+    assert response.json()["Message"] == "Success", response.text
+
+
+def test_routes_without_a_body_take_the_token_from_one(api: Api) -> None:
+    """Contract §1: a body `encryptedToken` is accepted too, on every route."""
+    for key in ("encryptedToken", "EncryptedToken"):
+        sids = [api.create_session()["SigningSessionId"] for _ in range(3)]
+        calls = [
+            ("PUT", f"/rest/v1/sessions/{sids[0]}/cancel?returnURL=x"),
+            ("PUT", f"/rest/v1/sessions/{sids[1]}/start?returnUrl=x"),
+            ("DELETE", f"/rest/v1/sessions/{sids[2]}"),
+            ("GET", f"/rest/v1/sessions/{sids[2]}"),
+        ]
+        for method, path in calls:
+            answer = api.http.request(method, path, json={key: api.token}).json()
+            assert answer["Message"] == "Success", (method, path, answer)
+    refused = api.http.request("PUT", f"/rest/v1/sessions/{sids[1]}/start", json={"x": 1})
+    assert refused.json()["ErrorCodes"] == ["invalid_token"]
+
+
 def test_every_answer_is_an_envelope_with_error_codes(api: Api) -> None:
     for path in ("/rest/v1/roles", "/rest/v1/landingurl", "/rest/v1/health"):
         answer = api.get(path)
@@ -478,6 +506,28 @@ def test_wire_errors_name_the_member(api: Api) -> None:
     assert answer["Message"] == "Error"
     assert answer["ErrorCodes"] == ["invalid_request"]
     assert answer["Details"][0].startswith("Error: session.SessionInfo.UseSequence unknown value")
+
+
+def test_null_items_and_overflowing_dates_are_wire_errors(api: Api) -> None:
+    """Once stored, a null in a list broke every later read of the session (HTTP 500)."""
+    cases = [
+        (
+            {"Signers": [signer("Buyer 1", AuthMethods=[None])]},
+            "session.Signers[0].AuthMethods[0] must not be null",
+        ),
+        ({"Signers": [None]}, "session.Signers[0] must not be null"),
+        (
+            {"SessionInfo": {"Title": "T", "ExpiresOn": "9999-12-31T23:59:59-14:00"}},
+            "session.SessionInfo.ExpiresOn is not a valid date",
+        ),
+    ]
+    for session, detail in cases:
+        session = {"SessionInfo": {"Title": "T", "TransactionId": "TX-NULL"}, **session}
+        answer = api.post("/rest/v1/sessions", {"userName": api.username, "session": session})
+        assert answer["Details"] == [f"Error: {detail}."], answer
+        assert answer["ErrorCodes"] == ["invalid_request"]
+    listed = api.get(f"/rest/v1/users/{api.username}/transactions/TX-NULL")
+    assert listed["Message"] == "Success" and listed["Sessions"] == [], listed
 
 
 # --- OpenAPI and docs ----------------------------------------------------------------------

@@ -49,3 +49,20 @@ def test_an_unusable_value_is_named(
     err = capsys.readouterr().err
     assert err.startswith(f"esign: {message}") and "Traceback" not in err
     assert not (tmp_path / "data" / "esign.db").exists()  # nothing was set up
+
+
+def test_serve_links_to_where_it_listens(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("ESIGN_PUBLIC_URL", raising=False)
+
+    def public_url(*argv: str) -> str:
+        args = cli.parser().parse_args([*argv, "--data-dir", str(tmp_path)])
+        return cli._settings(args).public_url
+
+    assert public_url("serve", "--port", "18099") == "http://127.0.0.1:18099"
+    assert public_url("serve", "--host", "0.0.0.0", "--port", "80") == "http://127.0.0.1:80"
+    assert public_url("serve", "--host", "::1", "--port", "81") == "http://[::1]:81"
+    given = ("serve", "--port", "18099", "--public-url", "https://sign.example.com")
+    assert public_url(*given) == "https://sign.example.com"
+    assert public_url("migrate") == "http://127.0.0.1:8080"  # (no server: the default)
+    monkeypatch.setenv("ESIGN_PUBLIC_URL", "https://esign.example.com")
+    assert public_url("serve", "--port", "18099") == "https://esign.example.com"

@@ -184,10 +184,10 @@ def _date(spec: Spec, value: Any, path: str) -> datetime | None:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):
+        # .NET writes DateTime.MinValue for a DateTime nobody set: treat it as not given.
+        return None if moment < _YEAR_ONE else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # (9999-12-31T23:59-14:00 is past year 9999 in UTC)
         raise WireError(path, "is not a valid date") from None
-    # .NET writes DateTime.MinValue for a DateTime nobody set: treat it as not given.
-    return None if moment < _YEAR_ONE else moment.astimezone(UTC)
 
 
 def _enum(spec: Spec, value: Any, path: str) -> Enum:
@@ -219,7 +219,12 @@ def _list(spec: Spec, value: Any, path: str) -> list[Any]:
     if not isinstance(value, list):
         raise WireError(path, "expected an array")
     assert spec.item is not None
-    return [decode(spec.item, v, f"{path}[{i}]") for i, v in enumerate(value)]
+    items = []
+    for i, v in enumerate(value):
+        if v is None:  # no list holds "nothing": an item is there or it is not
+            raise WireError(f"{path}[{i}]", "must not be null")
+        items.append(decode(spec.item, v, f"{path}[{i}]"))
+    return items
 
 
 def _pairs(value: Any, path: str) -> list[tuple[str, str]]:

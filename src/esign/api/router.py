@@ -73,7 +73,7 @@ class Route:
         for segment in self.path.strip("/").split("/"):
             m = _PARAM.fullmatch(segment)
             if m:
-                parts.append(f"(?P<{m[1]}>\\d+)" if m[2] == "int" else f"(?P<{m[1]}>[^/]+)")
+                parts.append(f"(?P<{m[1]}>-?\\d+)" if m[2] == "int" else f"(?P<{m[1]}>[^/]+)")
                 if m[2] == "int":
                     ints.append(m[1])
             else:
@@ -186,6 +186,8 @@ class Dispatcher:
         """The JSON body (parsed here, in the worker thread: one hop per request)."""
         if not raw:
             return {}
+        if raw.startswith(_UTF8_BOM):  # .NET's Encoding.UTF8 writes one before the JSON
+            raw = raw[len(_UTF8_BOM) :]
         try:
             parsed = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -200,7 +202,7 @@ class Dispatcher:
                 400,
             )
         if route.body is None:
-            return {}
+            return _token_only(parsed)
         if not isinstance(parsed, dict):
             return encode.render(
                 encode.failure(
@@ -237,6 +239,19 @@ class Dispatcher:
             return encode.render(
                 encode.failure(["Error: Internal server error."], ["internal_error"]), 500
             )
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _token_only(parsed: Any) -> dict[str, Any]:
+    """A route that takes no body still takes its token from one (`encryptedToken`, contract
+    §1), as the vendor's clients send it with every call."""
+    if isinstance(parsed, dict):
+        for key, value in parsed.items():
+            if key.lower() == "encryptedtoken" and isinstance(value, str):
+                return {"encryptedToken": value}
+    return {}
 
 
 def _raw_path(scope: Scope) -> str:

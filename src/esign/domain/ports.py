@@ -208,6 +208,10 @@ class UserRepository(Protocol):
 
     def find_by_username(self, client_id: str, username: str) -> User | None: ...
 
+    def with_username(self, username: str) -> list[User]:
+        """That username's user in every client (usernames are unique per client only)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SessionRow:

@@ -52,11 +52,27 @@ def _bucket(name: str) -> str:
     return name if len(name) <= 100 else "sha256:" + hashlib.sha256(name.encode()).hexdigest()
 
 
+def _user_bucket(username: str) -> str:
+    """One bucket per username, whichever route tried it and whether or not it exists (a
+    limit that only existing users met would tell which exist)."""
+    return _bucket(f"user:{username.strip().lower()}")
+
+
+def _client_bucket(client_id: str) -> str:
+    return f"client:{client_id}"
+
+
+def _limit(deps: Deps, bucket: str) -> int:
+    if bucket.startswith("client:"):
+        return deps.limits.auth_failures_per_client_window
+    return deps.limits.auth_failures_per_window
+
+
 def _check_rate(deps: Deps, uow: UnitOfWork, buckets: list[str]) -> None:
     now = deps.clock.now()
     since = now - deps.limits.auth_failure_window
     for bucket in buckets:
-        if uow.rate_limits.failures_since(bucket, since) >= deps.limits.auth_failures_per_window:
+        if uow.rate_limits.failures_since(bucket, since) >= _limit(deps, bucket):
             oldest = uow.rate_limits.oldest_since(bucket, since) or now
             wait = (oldest + deps.limits.auth_failure_window - now).total_seconds()
             raise RateLimited(retry_after=max(1, int(wait) + 1))
@@ -86,11 +102,14 @@ def get_token(deps: Deps, encrypted_key: str, salt: str, ip: str) -> str:
 def token_for_password(
     deps: Deps, username: str, encrypted_password: str, salt: str, ip: str
 ) -> str:
-    """The deprecated username + password route to a token (tokenusernamepassword)."""
-    buckets = [f"ip:{ip}", _bucket(f"user:{username.strip().lower()}")]
+    """The deprecated username + password route to a token (tokenusernamepassword). It names
+    no client: the user is the one of that username whose password matches."""
     with deps.uow(write=False) as uow:
+        candidates = uow.users.with_username(username)
+        buckets = [f"ip:{ip}", _user_bucket(username)]
+        buckets += [_client_bucket(found.client_id) for found in candidates]
         _check_rate(deps, uow, buckets)
-        user = _password_user(deps, uow, None, username, encrypted_password, salt)
+        user = _password_user(deps, candidates, encrypted_password, salt)
         client = uow.clients.get(user.client_id) if user else None
     if user is None or client is None:
         _record_failure(deps, buckets)
@@ -99,25 +118,11 @@ def token_for_password(
 
 
 def _password_user(
-    deps: Deps,
-    uow: UnitOfWork,
-    client_id: str | None,
-    username: str,
-    encrypted_password: str,
-    salt: str,
+    deps: Deps, candidates: list[User], encrypted_password: str, salt: str
 ) -> User | None:
     password = deps.cipher.decrypt(encrypted_password, salt) if encrypted_password else None
     if password is None:
         return None
-    if client_id is None:
-        candidates = [
-            u
-            for c in uow.clients.all()
-            if (u := uow.users.find_by_username(c.id, username)) is not None
-        ]
-    else:
-        found = uow.users.find_by_username(client_id, username)
-        candidates = [found] if found else []
     for user in candidates:
         if (
             user.status is UserStatus.ACTIVE
@@ -170,10 +175,12 @@ def authenticate_user(deps: Deps, header: str, username: str, salt: str, ip: str
     """AuthenticateUser: the header is `token:encryptedPassword`."""
     token, _, encrypted_password = header.partition(":")
     caller = authenticate(deps, token, ip)
-    buckets = [f"ip:{ip}", _bucket(f"user:{caller.client_id}:{username.strip().lower()}")]
+    client_id = caller.client_id
+    buckets = [f"ip:{ip}", _user_bucket(username), _client_bucket(client_id)]
     with deps.uow(write=False) as uow:
         _check_rate(deps, uow, buckets)
-        user = _password_user(deps, uow, caller.client_id, username, encrypted_password, salt)
+        found = uow.users.find_by_username(client_id, username)
+        user = _password_user(deps, [found] if found else [], encrypted_password, salt)
     if user is None:
         _record_failure(deps, buckets)
         raise InvalidUserAccount()

@@ -28,7 +28,9 @@ class Limits:
     max_session_bytes: int = 100 * 1024 * 1024
     max_pages: int = 500
     max_page_size: int = 50
-    auth_failures_per_window: int = 10
+    auth_failures_per_window: int = 10  # per source address, and per user
+    # Per client: guesses spread over many addresses and usernames (decision 0006).
+    auth_failures_per_client_window: int = 100
     auth_failure_window: timedelta = timedelta(minutes=15)
     webhook_retry_for: timedelta = timedelta(hours=48)
     webhook_first_retry: timedelta = timedelta(seconds=30)

@@ -142,10 +142,20 @@ class UserRepo:
     def find_by_username(self, client_id: str, username: str) -> User | None:
         return self._one(_USER_BY_NAME, {"cid": client_id, "value": username.strip().lower()})
 
+    def with_username(self, username: str) -> list[User]:
+        query = (
+            select(t.users)
+            .where(t.users.c.username == username.strip().lower())
+            .order_by(t.users.c.created_at, t.users.c.id)
+        )
+        return [self._user(row) for row in self._c.execute(query).mappings()]
+
     def _one(self, query: Select[Any], params: dict[str, str]) -> User | None:
         row = self._c.execute(query, params).mappings().first()
-        if row is None:
-            return None
+        return None if row is None else self._user(row)
+
+    @staticmethod
+    def _user(row: Any) -> User:
         return from_json(
             User,
             row["data"],
