@@ -162,7 +162,7 @@ def test_create_refuses_bad_files_and_keeps_the_rest(api: Api) -> None:
         },
     )
     assert answer["Message"] == "Success"
-    assert answer["ErrorCodes"] == []
+    assert answer["ErrorCodes"] == ["file_not_uploaded"]  # each error has its code (§1)
     details = answer["Details"]
     assert len(details) == len(BAD_FILES), details
     for (name, _, reason), line in zip(BAD_FILES, details, strict=True):
@@ -245,8 +245,8 @@ def test_create_refuses_a_signer_without_last_name_or_valid_email(api: Api) -> N
         },
     )
     assert answer["Message"] == "Success"
-    assert len(answer["Details"]) == len(bad), answer["Details"]
-    assert all(line.startswith(SIGNER_RULE) for line in answer["Details"]), answer["Details"]
+    assert answer["Details"] == [SIGNER_RULE] * len(bad)  # the vendor's text, to the letter
+    assert answer["ErrorCodes"] == ["signer_invalid"]
     s = the_session(answer)
     assert [g["SignerRole"] for g in s["Signers"]] == ["Seller 1"]
     assert len(s["Documents"]) == 1
@@ -296,6 +296,7 @@ def test_create_refuses_a_duplicate_role_naming_signer_and_role(api: Api) -> Non
         },
     )
     assert answer["Message"] == "Success"
+    assert answer["ErrorCodes"] == ["duplicate_role"]
     assert len(answer["Details"]) == len(duplicates), answer["Details"]
     for n, (dup, line) in enumerate(zip(duplicates, answer["Details"], strict=True)):
         assert line.startswith("Error:")

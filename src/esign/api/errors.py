@@ -37,8 +37,8 @@ _TEXT: dict[str, str] = {
     "file_not_uploaded": "Error: {file_name} did not upload. {reason_sentence}",
     "duplicate_role": "Error: Signer {signer} was not added: role '{role}' is already "
     "assigned to another signer.",
-    "signer_invalid": "Error: All signers must have a last name and valid email address. "
-    "({signer})",
+    # The vendor's text, to the character (integrators match it): one line per such signer.
+    "signer_invalid": "Error: All signers must have a last name and valid email address.",
     "signer_no_role": "Error: Signer {signer} has no SignerRole.",
     "signer_not_in_source": "Error: Signer {signer_id} is not a signer of the source session.",
     "signer_finished": "Error: Signer {signer} has already finished.",
@@ -65,3 +65,8 @@ def details_for(error: DomainError) -> list[str]:
 
 def problem_lines(problems: list[Problem]) -> list[str]:
     return [text(p.code, p.params) for p in problems]
+
+
+def problem_codes(problems: list[Problem]) -> list[str]:
+    """The codes of the problems of an answer that is a Success all the same, each once."""
+    return list(dict.fromkeys(p.code for p in problems))

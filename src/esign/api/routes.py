@@ -10,7 +10,7 @@ from starlette.responses import Response, StreamingResponse
 
 from esign.api import encode, wire
 from esign.api.codec import WireError
-from esign.api.errors import problem_lines
+from esign.api.errors import problem_codes, problem_lines
 from esign.api.router import Ctx, Route
 from esign.domain.enums import LiteSortColumn, SessionStatus
 from esign.domain.errors import SessionPurged, ValidationFailed
@@ -44,6 +44,7 @@ def _session_answer(result: SessionResult) -> dict[str, Any]:
     return encode.success(
         result.session.id,
         problem_lines(result.problems),
+        ErrorCodes=problem_codes(result.problems),
         SigningSessionId=result.session.id,
         Sessions=[encode.session(result.session)],
     )
@@ -353,7 +354,7 @@ def send_invites(ctx: Ctx) -> dict[str, Any]:
     lines = problem_lines(problems)
     if lines and len(lines) == len(listed):
         return encode.failure(lines, [p.code for p in problems])
-    return encode.success("True", lines)
+    return encode.success("True", lines, ErrorCodes=problem_codes(problems))
 
 
 def update_signers(ctx: Ctx) -> dict[str, Any]:
