@@ -541,6 +541,8 @@ def test_create_orders_documents_by_sequence(api: Api) -> None:
         ([2, 3, 1], "cab"),
         ([0, 1, 0], "bac"),
         ([5, 10, 7], "acb"),
+        ([1, 1, 0], "abc"),  # the same position: the request's order
+        ([0, 2, 2], "bca"),
     ]:
         docs = [pdf_document(f"{n}.pdf", Sequence=q) for n, q in zip("abc", sequences, strict=True)]
         s = the_session(
@@ -559,6 +561,11 @@ def test_update_places_several_new_documents_at_their_sequences(api: Api) -> Non
     )
     names = [d["FileName"] for d in the_session(answer)["Documents"]]
     assert names == ["first.pdf", "second.pdf", "a.pdf", "b.pdf"]
+    same = update(
+        api, sid, Documents=[pdf_document("p.pdf", Sequence=2), pdf_document("q.pdf", Sequence=2)]
+    )
+    names = [d["FileName"] for d in the_session(same)["Documents"]]
+    assert names == ["first.pdf", "p.pdf", "q.pdf", "second.pdf", "a.pdf", "b.pdf"]
 
 
 def test_update_refuses_duplicate_role_and_applies_the_rest(api: Api) -> None:
@@ -888,6 +895,14 @@ def test_copy_owner_defaults_to_the_source_owner(api: Api, runtime: Runtime) -> 
     assert the_session(copy(api, source, username=""))["SessionInfo"]["OwnerEmail"] == api.username
     mine = the_session(copy(api, source, username=user.username))
     assert mine["SessionInfo"]["OwnerEmail"] == user.username
+    # An inactive source owner cannot own the copy (contract §3); another user named can.
+    theirs = str(copy(api, source, username=user.username)["SigningSessionId"])
+    off = {"systemUserId": user.id, "userStatus": 0, "salt": "x"}
+    assert api.put("/rest/v1/users/provisionUser", off)["Message"] == "Success"
+    assert_error(copy(api, theirs, username=""), "inactive", code="user_inactive")
+    assert the_session(copy(api, theirs, username=api.username))["SessionInfo"]["OwnerEmail"] == (
+        api.username
+    )
 
 
 @pytest.mark.parametrize(

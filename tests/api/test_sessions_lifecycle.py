@@ -563,8 +563,8 @@ def test_webhooks_follow_the_session_through_its_statuses(api: Api, runtime: Run
     event = next(e for e in webhook_events(api, sid) if e["Status"] == 4)
     assert event == {
         "SigningSessionId": sid,
-        "NewSigningSessionId": "",
-        "SignerId": "",
+        "NewSigningSessionId": "00000000-0000-0000-0000-000000000000",
+        "SignerId": "00000000-0000-0000-0000-000000000000",
         "Type": "SessionStatus",
         "Status": 4,
         "Title": "Offer on 12 Elm St",

@@ -29,6 +29,7 @@ from tests.integration.conftest import (
 )
 
 SECRET = "whsec_test_0123456789"
+NO_GUID = events.NO_ID
 DATA_KEYS = [
     "SigningSessionId",
     "NewSigningSessionId",
@@ -96,10 +97,10 @@ def test_status_changes_are_delivered_signed_with_the_contract_body(
     for body in bodies:
         data = body["Data"]
         assert data["SigningSessionId"] == sid
-        assert data["NewSigningSessionId"] == ""
+        assert data["NewSigningSessionId"] == NO_GUID
         assert data["Title"] == "Offer on 12 Elm St"
         assert data["DeclinedReason"] == ""
-        assert data["SignerId"] == (signer_id if data["Type"] == "SignerStatus" else "")
+        assert data["SignerId"] == (signer_id if data["Type"] == "SignerStatus" else NO_GUID)
     # The timestamp is the server's time of the attempt, in Unix seconds.
     assert {int(h.headers["x-esign-timestamp"]) for h in hits} == {int(clock.now().timestamp())}
 

@@ -18,6 +18,10 @@ WEBHOOK_JOB = "webhook.deliver"
 PROCESS_JOB = "document.process"
 COLLECT_BLOBS_JOB = "blobs.collect"
 
+# The payload's ids are .NET Guids (reference §3.17): where there is none, the empty Guid, which
+# every .NET reader takes (an empty string fails JavaScriptSerializer and Newtonsoft alike).
+NO_ID = "00000000-0000-0000-0000-000000000000"
+
 
 def audit(
     deps: Deps,
@@ -73,8 +77,8 @@ def session_status_changed(
         session,
         {
             "SigningSessionId": session.id,
-            "NewSigningSessionId": new_session_id,
-            "SignerId": "",
+            "NewSigningSessionId": new_session_id or NO_ID,
+            "SignerId": NO_ID,
             "Type": "SessionStatus",
             "Status": int(session.status),
             "Title": session.info.title,
@@ -93,7 +97,7 @@ def signer_status_changed(
         session,
         {
             "SigningSessionId": session.id,
-            "NewSigningSessionId": "",
+            "NewSigningSessionId": NO_ID,
             "SignerId": signer.id,
             "Type": "SignerStatus",
             "Status": int(signer.status),

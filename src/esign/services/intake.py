@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -214,12 +215,16 @@ def place_documents(
 ) -> None:
     """Insert new documents where their `Sequence` (1-based) says; 0 or none appends.
 
-    Lowest `Sequence` first, so that each lands at its position whatever the request's order.
+    Lowest `Sequence` first, so that each lands at its position whatever the request's order;
+    documents asking for the same position keep the request's order there.
     """
     by_position = sorted(accepted, key=lambda p: p[0].sequence if p[0].sequence > 0 else math.inf)
+    placed_at: Counter[int] = Counter()
     for item, doc in by_position:
-        if 1 <= item.sequence <= len(session.documents):
-            session.documents.insert(item.sequence - 1, doc)
+        index = item.sequence - 1 + placed_at[item.sequence]
+        if item.sequence >= 1 and index <= len(session.documents):
+            session.documents.insert(index, doc)
+            placed_at[item.sequence] += 1
         else:
             session.documents.append(doc)
     for position, doc in enumerate(session.documents, start=1):

@@ -336,9 +336,10 @@ def copy_session(
     with deps.uow(write=False) as uow:
         owner_user = owner(uow, caller, username) if username.strip() else None
         source = load(uow, caller, source_id)
-        if owner_user is None:
-            owner_user = uow.users.get(caller.client_id, source.owner_user_id)
-            assert owner_user is not None
+        if owner_user is None:  # the source's owner, who must still be active (contract §3)
+            source_owner = uow.users.get(caller.client_id, source.owner_user_id)
+            assert source_owner is not None
+            owner_user = owner(uow, caller, source_owner.username)
     if source.status in (SessionStatus.PURGED,):
         raise SessionPurged(session_id=source.id)
     now = deps.clock.now()
