@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +20,7 @@ from typing import Any
 from esign.api import encode, wire
 from esign.api.codec import WireError, decode
 from esign.app import Runtime, build_app, build_runtime
-from esign.config import Settings, SettingsError
+from esign.config import Settings, SettingsError, flag
 from esign.domain.errors import DomainError, ValidationFailed
 from esign.domain.model import AnchorOffset, Template
 from esign.services import adjustments, clients, queries, templates
@@ -63,23 +64,18 @@ def parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the HTTP server (and a worker)")
     _common(serve)
-    serve.add_argument("--host", default=os.environ.get("ESIGN_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("ESIGN_PORT", "8080")))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8080)
     serve.add_argument(
         "--public-url", help="the URL people reach this server at (ESIGN_PUBLIC_URL)"
     )
     serve.add_argument(
-        "--no-worker",
-        action="store_true",
-        default=os.environ.get("ESIGN_NO_WORKER", "") in ("1", "true"),
-        help="do not start a job worker beside the server (ESIGN_NO_WORKER)",
+        "--no-worker", action="store_true", help="do not start a job worker beside the server"
     )
 
     worker = sub.add_parser("worker", help="run a job worker")
     _common(worker)
-    worker.add_argument(
-        "--threads", type=int, default=int(os.environ.get("ESIGN_WORKER_THREADS", "2"))
-    )
+    worker.add_argument("--threads", type=_positive, default=2)
 
     _common(sub.add_parser("migrate", help="bring the database schema up to date"))
 
@@ -123,9 +119,7 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--username", required=True)
     add.add_argument("--first-name", default="")
     add.add_argument("--last-name", default="")
-    add.add_argument(
-        "--password", default=os.environ.get("ESIGN_USER_PASSWORD"), help="(or ESIGN_USER_PASSWORD)"
-    )
+    add.add_argument("--password")
     add.add_argument("--admin", action="store_true")
 
     audit = sub.add_parser("audit", help="audit trail tools").add_subparsers(
@@ -134,7 +128,68 @@ def parser() -> argparse.ArgumentParser:
     verify = audit.add_parser("verify", help="check a session's hash chain")
     _common(verify)
     verify.add_argument("session_id")
+    _read_environment(top)
     return top
+
+
+# Where an option's variable is not ESIGN_ and its name (kept from earlier versions).
+_VARIABLES = {"threads": "ESIGN_WORKER_THREADS", "password": "ESIGN_USER_PASSWORD"}
+
+
+def _read_environment(parser: argparse.ArgumentParser) -> None:
+    """Every option also reads ESIGN_<OPTION> (ESIGN_ADMIN_EMAIL for --admin-email), which the
+    command line overrides. A value that cannot be used stops the command, naming it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                _read_environment(child)
+            continue
+        if not action.option_strings or action.dest == "help":
+            continue
+        name = _VARIABLES.get(action.dest, "ESIGN_" + action.dest.upper())
+        if name not in (action.help or ""):
+            action.help = f"{action.help or ''} ({name})".lstrip()
+        if name not in os.environ:
+            continue
+        action.default = _environment_value(action, name, os.environ[name])
+        action.required = False
+
+
+def _environment_value(action: argparse.Action, name: str, text: str) -> Any:
+    if isinstance(action, argparse._StoreTrueAction):
+        return flag(name, text)
+    if action.type is None:
+        return text
+    try:
+        return action.type(text)  # type: ignore[operator]
+    except (ValueError, TypeError, argparse.ArgumentTypeError):
+        raise SettingsError(f"{name} must be {_KINDS.get(action.type, 'a valid value')}") from None
+
+
+def _port(text: str) -> int:
+    return _whole(text, 1, 65535, "a port number (1 to 65535)")
+
+
+def _positive(text: str) -> int:
+    return _whole(text, 1, 10_000, "a whole number from 1 to 10000")
+
+
+def _whole(text: str, low: int, high: int, kind: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {kind}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be {kind}")
+    return value
+
+
+_KINDS: dict[Any, str] = {
+    int: "a whole number",
+    float: "a number",
+    _port: "a port number (1 to 65535)",
+    _positive: "a whole number from 1 to 10000",
+}
 
 
 def _action(
@@ -357,6 +412,10 @@ def _exit_quietly(signum: int, frame: object) -> None:
 def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
     import uvicorn
 
+    problem = _cannot_listen(args.host, args.port)
+    if problem:
+        print(f"esign: cannot listen on {args.host}:{args.port}: {problem}", file=sys.stderr)
+        return 2
     _first_start(rt, args.host, args.port)
     worker = None
     if not args.no_worker:
@@ -371,9 +430,9 @@ def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
         if rt.settings.redis_url:
             env["ESIGN_REDIS_URL"] = rt.settings.redis_url
         env["ESIGN_QUEUE_NAME"] = rt.settings.queue_name
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "esign.cli", "worker", "--no-migrate"], env=env
-        )
+        # Interrupts are ignored until the worker runs (a stop while it is still importing
+        # would print a traceback); then huey's handlers, or the parent watch, stop it.
+        worker = subprocess.Popen([sys.executable, "-c", _WORKER_CHILD], env=env)
     # uvicorn shuts down on SIGTERM, then raises it again once its own handler is gone: with
     # the default action that would end this process before it stops the worker.
     signal.signal(signal.SIGTERM, _exit_quietly)
@@ -395,6 +454,24 @@ def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
             except subprocess.TimeoutExpired:
                 worker.kill()
     return 0
+
+
+_WORKER_CHILD = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "from esign.cli import main; sys.exit(main(['worker', '--no-migrate']))"
+)
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why uvicorn would fail to bind, found before a worker is started for nothing."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -425,8 +502,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     migrate = "--no-migrate" not in argv
     argv = [a for a in argv if a != "--no-migrate"]
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)
         rt = build_runtime(_settings(args), migrate=migrate)
         handlers = {
             "serve": cmd_serve,

@@ -34,7 +34,7 @@ class Settings:
             "queue_name": env.get("ESIGN_QUEUE_NAME") or "esign",
             "public_url": env.get("ESIGN_PUBLIC_URL", "http://127.0.0.1:8080"),
             "secret_key": env.get("ESIGN_SECRET_KEY") or None,
-            "webhook_allow_private": env.get("ESIGN_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true"),
+            "webhook_allow_private": _flag(env, "ESIGN_WEBHOOK_ALLOW_PRIVATE"),
             "webhook_allow_hosts": frozenset(
                 h.strip() for h in env.get("ESIGN_WEBHOOK_ALLOW_HOSTS", "").split(",") if h.strip()
             ),
@@ -68,3 +68,18 @@ def _whole(env: os._Environ[str], name: str, default: int) -> int:
     if not text.isdigit():
         raise SettingsError(f"{name} must be a whole number, not {text[:40]!r}")
     return int(text)
+
+
+_YES, _NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _flag(env: os._Environ[str], name: str) -> bool:
+    return flag(name, env.get(name, ""))
+
+
+def flag(name: str, text: str) -> bool:
+    """An on/off variable's value; anything else stops the command, naming the variable."""
+    text = text.strip().lower()
+    if text not in _YES + _NO:
+        raise SettingsError(f"{name} must be one of {', '.join(_YES)} or {', '.join(_NO[:-1])}")
+    return text in _YES

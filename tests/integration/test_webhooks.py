@@ -328,6 +328,9 @@ def strict(runtime: Runtime) -> Runtime:
         "http://0.0.0.0/hook",
         "ftp://example.com/hook",
         "not a url",
+        "http://example.com:99999/hook",  # (these raised ValueError, a CLI traceback)
+        "http://example.com:abc/hook",
+        "http://[::1/hook",
     ],
 )
 def test_private_addresses_are_refused_when_not_allowed(
@@ -338,6 +341,11 @@ def test_private_addresses_are_refused_when_not_allowed(
     with strict.deps.uow(write=False) as uow:
         client = uow.clients.get(api.client_id)
     assert client is not None and client.settings.webhook_url is None
+
+
+def test_a_blank_secret_is_refused(api: Api, runtime: Runtime, receiver: Receiver) -> None:
+    with pytest.raises(ValidationFailed, match="--secret"):
+        clients.set_webhook(runtime.deps, api.client_id, receiver.url, "   ")
 
 
 def test_an_allowed_host_may_be_private(runtime: Runtime, receiver: Receiver) -> None:

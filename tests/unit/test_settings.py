@@ -3,6 +3,8 @@ the `esign` command says so in one line (no traceback)."""
 
 from __future__ import annotations
 
+import argparse
+import socket
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,7 @@ def test_defaults_and_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
         ("ESIGN_MAX_BODY_MB", "-1", "ESIGN_MAX_BODY_MB must be a whole number"),
         ("ESIGN_REQUEST_THREADS", "2.5", "ESIGN_REQUEST_THREADS must be a whole number"),
         ("ESIGN_BLOB_GRACE_SECONDS", "ten", "ESIGN_BLOB_GRACE_SECONDS must be a whole number"),
+        ("ESIGN_WEBHOOK_ALLOW_PRIVATE", "banana", "ESIGN_WEBHOOK_ALLOW_PRIVATE must be one of 1"),
     ],
 )
 def test_an_unusable_value_is_named(
@@ -66,3 +69,72 @@ def test_serve_links_to_where_it_listens(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert public_url("migrate") == "http://127.0.0.1:8080"  # (no server: the default)
     monkeypatch.setenv("ESIGN_PUBLIC_URL", "https://esign.example.com")
     assert public_url("serve", "--port", "18099") == "https://esign.example.com"
+
+
+def test_every_option_reads_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ESIGN_NAME", "Env Co")
+    monkeypatch.setenv("ESIGN_ADMIN_EMAIL", "boss@env.example.com")
+    monkeypatch.setenv("ESIGN_JSON", "yes")
+    args = cli.parser().parse_args(["clients", "create"])  # the required options are given
+    assert (args.name, args.admin_email, args.json) == ("Env Co", "boss@env.example.com", True)
+    args = cli.parser().parse_args(["clients", "create", "--name", "Flag Co"])
+    assert args.name == "Flag Co"  # the command line wins
+    monkeypatch.setenv("ESIGN_NO_WORKER", "off")
+    monkeypatch.setenv("ESIGN_PORT", "9090")
+    monkeypatch.setenv("ESIGN_WORKER_THREADS", "4")
+    assert (
+        cli.parser().parse_args(["serve"]).no_worker,
+        cli.parser().parse_args(["serve"]).port,
+    ) == (
+        False,
+        9090,
+    )
+    assert cli.parser().parse_args(["worker"]).threads == 4
+    for action in _options(cli.parser()):
+        assert "ESIGN_" in (action.help or ""), action.option_strings  # and --help says which
+
+
+def _options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found += _options(child)
+        elif action.option_strings and action.dest != "help":
+            found.append(action)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ESIGN_PORT", "abc", "ESIGN_PORT must be a port number (1 to 65535)"),
+        ("ESIGN_PORT", "99999", "ESIGN_PORT must be a port number (1 to 65535)"),
+        ("ESIGN_WORKER_THREADS", "0", "ESIGN_WORKER_THREADS must be a whole number from 1"),
+        ("ESIGN_NO_WORKER", "banana", "ESIGN_NO_WORKER must be one of 1, true, yes, on"),
+    ],
+)
+def test_an_unusable_option_variable_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    value: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv(name, value)
+    assert cli.main(["migrate", "--data-dir", str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"esign: {message}") and "Traceback" not in err
+
+
+def test_serve_on_a_port_in_use_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        argv = ["serve", "--port", port, "--data-dir", str(tmp_path / "data")]
+        assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"esign: cannot listen on 127.0.0.1:{port}: Address already in use" in err
+    assert "Traceback" not in err

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
@@ -24,31 +25,62 @@ class HttpWebhookTransport:
         self._timeout = timeout
 
     def check_url(self, url: str) -> UrlProblem | None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        found = self._resolve(url)
+        return found if isinstance(found, UrlProblem) else None
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
+        started = time.monotonic()
+        found = self._resolve(url)
+        if isinstance(found, UrlProblem):
+            return HttpResult(None, found.reason, 0)
+        target, extra, extensions = url, dict[str, str](), dict[str, Any]()
+        if found is not None:
+            target, extra, extensions = _pinned(urlsplit(url), found)
+        try:
+            with httpx.Client(timeout=self._timeout, follow_redirects=False) as client:
+                response = client.post(
+                    target, content=body, headers={**headers, **extra}, extensions=extensions
+                )
+            status, error = response.status_code, ""
+        except httpx.HTTPError as exc:
+            status, error = None, f"{type(exc).__name__}: {exc}"[:500]
+        return HttpResult(status, error, int((time.monotonic() - started) * 1000))
+
+    def _resolve(self, url: str) -> UrlProblem | str | None:
+        """The problem with the URL; else the public address to call, which the request then
+        uses (a second lookup could answer differently: DNS rebinding); None when the
+        operator allows the host whatever its address."""
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname, parts.port
+        except ValueError as exc:  # a port out of range, an unclosed [IPv6 bracket
+            return UrlProblem(f"the URL is not valid ({exc})")
+        if parts.scheme not in ("http", "https") or not host:
             return UrlProblem("the URL must be http(s) with a host name")
-        host = parts.hostname
         if self._allow_private or host in self._allowed_hosts:
             return None
+        default_port = 443 if parts.scheme == "https" else 80
         try:
-            infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+            infos = socket.getaddrinfo(host, port or default_port, proto=socket.IPPROTO_TCP)
         except (socket.gaierror, UnicodeError):
             return UrlProblem(f"the host '{host}' does not resolve", transient=True)
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0])
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+        for address in addresses:
             if not address.is_global:
                 return UrlProblem(
                     f"the host '{host}' resolves to a non-public address ({address}); "
                     "set ESIGN_WEBHOOK_ALLOW_HOSTS to allow it"
                 )
-        return None
+        return str(addresses[0])
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
-        started = time.monotonic()
-        try:
-            with httpx.Client(timeout=self._timeout, follow_redirects=False) as client:
-                response = client.post(url, content=body, headers=headers)
-            status, error = response.status_code, ""
-        except httpx.HTTPError as exc:
-            status, error = None, f"{type(exc).__name__}: {exc}"[:500]
-        return HttpResult(status, error, int((time.monotonic() - started) * 1000))
+
+def _pinned(parts: SplitResult, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The request to `address` for the URL's host: the URL names the address, Host names the
+    host, and TLS checks the host's certificate (SNI)."""
+    host = parts.hostname or ""
+    user, at, host_header = parts.netloc.rpartition("@")
+    literal = f"[{address}]" if ":" in address else address
+    netloc = user + at + (literal if parts.port is None else f"{literal}:{parts.port}")
+    url = parts._replace(netloc=netloc).geturl()
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return url, {"Host": host_header}, extensions

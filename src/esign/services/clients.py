@@ -92,6 +92,8 @@ def set_webhook(deps: Deps, client_id: str, url: str, secret: str | None) -> str
     problem = deps.webhooks.check_url(url) if url else None
     if problem:
         raise ValidationFailed(field="--url", reason=problem.reason)
+    if secret is not None and not secret.strip():
+        raise ValidationFailed(field="--secret", reason="must not be blank")
     client.settings.webhook_url = url or None
     client.settings.webhook_secret = (
         secret or client.settings.webhook_secret or "whsec_" + deps.cipher.random_secret(24)
