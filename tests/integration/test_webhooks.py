@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from esign.domain.errors import ValidationFailed
 from esign.services import clients, events
 from esign.services.context import Caller
 from esign.services.sessions import client_of, load
-from tests.conftest import Api, FakeClock, make_api
+from tests.conftest import Api, FakeClock, make_api, pdf_document
 from tests.integration.conftest import (
     Receiver,
     assert_signed,
@@ -26,6 +27,7 @@ from tests.integration.conftest import (
     ms,
     ms_of,
     sibling_runtime,
+    wait_until,
 )
 
 SECRET = "whsec_test_0123456789"
@@ -288,6 +290,30 @@ def test_the_request_does_not_wait_for_the_receiver(hooked: Api, receiver: Recei
     pending = deliveries(hooked)
     assert pending and {d["Status"] for d in pending} == {"pending"}
     assert all(d["Attempts"] == [] for d in pending)
+
+
+def test_a_slow_receiver_does_not_hold_up_other_jobs(hooked: Api, receiver: Receiver) -> None:
+    """Deliveries run on threads of their own: document processing queued behind four
+    deliveries to a receiver that takes 3 s each is done while they still wait."""
+    receiver.delay = 3.0
+    for _ in range(4):
+        _one_webhook(hooked)
+    sid = _draft(hooked, documents=[pdf_document(HasAnchorTags=True)])
+    worker = threading.Thread(target=hooked.drain)
+    worker.start()
+    try:
+        wait_until(
+            lambda: status_of_document(hooked, sid) == "Ready", 2.5, "the document processed"
+        )
+        assert worker.is_alive() and receiver.snapshot() == []  # none of the four answered yet
+    finally:
+        worker.join()
+    assert {d["Status"] for d in deliveries(hooked)} == {"delivered"}
+
+
+def status_of_document(api: Api, sid: str) -> str:
+    answer = api.get(f"/rest/v1/sessions/{sid}")
+    return str(answer["Sessions"][0]["Documents"][0]["ProcessingStatus"])
 
 
 def test_a_failing_queue_does_not_fail_the_request(

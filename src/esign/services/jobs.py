@@ -93,10 +93,15 @@ def _reschedule(deps: Deps, job: Job, when: datetime, error: str) -> None:
         uow.commit()
 
 
-def due_job_ids(deps: Deps, limit: int = 500) -> list[str]:
-    """Jobs whose time has come but that no queue may hold (lost, or scheduled long ago)."""
+def due_jobs(deps: Deps, limit: int = 500) -> list[tuple[str, str]]:
+    """(id, name) of the jobs whose time has come but that no queue may hold (lost, or
+    scheduled long ago)."""
     with deps.uow(write=False) as uow:
-        return uow.jobs.due_ids(deps.clock.now(), limit)
+        return uow.jobs.due(deps.clock.now(), limit)
+
+
+def due_job_ids(deps: Deps, limit: int = 500) -> list[str]:
+    return [job_id for job_id, _ in due_jobs(deps, limit)]
 
 
 def sweep_sessions(deps: Deps, limit: int = 200) -> int:

@@ -95,11 +95,12 @@ class JobRepo:
             .values(**values)
         )
 
-    def due_ids(self, now: datetime, limit: int) -> list[str]:
+    def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
         j = t.jobs.c
-        return list(
-            self._c.execute(
-                select(j.id)
+        return [
+            (str(row[0]), str(row[1]))
+            for row in self._c.execute(
+                select(j.id, j.name)
                 .where(
                     j.run_at <= now,
                     or_(
@@ -109,8 +110,8 @@ class JobRepo:
                 )
                 .order_by(j.run_at)
                 .limit(limit)
-            ).scalars()
-        )
+            )
+        ]
 
 
 class WebhookRepo:
