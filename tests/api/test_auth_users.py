@@ -541,6 +541,40 @@ def test_update_user_by_system_user_id(api: Api) -> None:
     assert got["Username"] == "upd@acme.example.com"
 
 
+def test_update_by_system_user_id_renames_with_the_same_checks(api: Api) -> None:
+    made = new_user(api, "old@acme.example.com")
+    new_user(api, "taken@acme.example.com")
+    uid = made["SystemUserId"]
+    for username, code in (("taken@acme.example.com", "username_taken"), ("notmail", None)):
+        answer = api.put("/rest/v1/users", {"user": {"SystemUserId": uid, "Username": username}})
+        assert error_of(answer)[1] == [code or "validation_failed"], answer
+    answer = api.put(
+        "/rest/v1/users", {"user": {"SystemUserId": uid, "Username": "New@acme.example.com"}}
+    )
+    assert answer["Message"] == "Success", answer
+    assert api.get(f"/rest/v1/users/{uid}")["Users"][0]["Username"] == "new@acme.example.com"
+
+
+def test_updates_never_blank_a_required_name(api: Api) -> None:
+    made = new_user(api, "named@acme.example.com")
+    for path, body, field in (
+        (
+            "/rest/v1/users",
+            {"user": {"SystemUserId": made["SystemUserId"], "FirstName": ""}},
+            "FirstName",
+        ),
+        (
+            "/rest/v1/users/updateByUsername",
+            {"oldUsername": "named@acme.example.com", "user": {"LastName": "  "}},
+            "LastName",
+        ),
+    ):
+        answer = api.put(path, body)
+        assert error_of(answer) == ([f"Error: user.{field} is required."], ["validation_failed"])
+    got = api.get(f"/rest/v1/users/{made['SystemUserId']}")["Users"][0]
+    assert (got["FirstName"], got["LastName"]) == ("Jo", "Agent")
+
+
 def test_update_user_by_username_and_new_password(api: Api) -> None:
     made = new_user(api, "upd@acme.example.com")
     body = {

@@ -78,12 +78,18 @@ def _apply(user: User, given: UserInput) -> None:
         user.status = given.status
 
 
-def create_user(deps: Deps, caller: Caller, salt: str, given: UserInput) -> User:
-    username = _username(given.username)
+def _check_names(given: UserInput, *, creating: bool) -> None:
+    """A user has a first and a last name: required when made, never blanked later."""
     for name in ("first_name", "last_name"):
-        if not (getattr(given, name) or "").strip():
+        value = getattr(given, name)
+        if (creating or value is not None) and not (value or "").strip():
             field = "user." + "".join(p.title() for p in name.split("_"))
             raise ValidationFailed(field=field, reason="is required")
+
+
+def create_user(deps: Deps, caller: Caller, salt: str, given: UserInput) -> User:
+    username = _username(given.username)
+    _check_names(given, creating=True)
     if not given.encrypted_password:
         raise ValidationFailed(field="user.Password", reason="is required")
     user = User(
@@ -134,14 +140,17 @@ def _locate(uow: UnitOfWork, caller: Caller, user_id: str | None, username: str 
 def update_user(
     deps: Deps, caller: Caller, salt: str, given: UserInput, old_username: str | None = None
 ) -> User:
-    """UpdateUser (by SystemUserId or Username) and UpdateUserByUsername (oldUsername)."""
+    """UpdateUser (by SystemUserId or Username) and UpdateUserByUsername (oldUsername). A
+    Username beside the user's id or old username renames the user."""
+    _check_names(given, creating=False)
     password_hash = _password(deps, given, salt)
     with deps.uow() as uow:
         if old_username is not None:
             user = _locate(uow, caller, None, old_username)
         else:
             user = _locate(uow, caller, given.system_user_id, given.username)
-        if old_username is not None and given.username:
+        renaming = old_username is not None or bool(given.system_user_id)
+        if renaming and given.username:
             new_name = _username(given.username)
             other = uow.users.find_by_username(caller.client_id, new_name)
             if other is not None and other.id != user.id:
