@@ -16,6 +16,7 @@ from tests.api.session_helpers import (
     database_files_bytes,
     database_text,
     enable_webhooks,
+    force_status,
     get_session,
     load,
     new_session,
@@ -104,6 +105,25 @@ def test_signer_invite_token(api: Api, runtime: Runtime) -> None:
 
     answer = api.get("/rest/v1/signers/no-such-signer/token")
     assert_error(answer, "no-such-signer", "not found", code="signer_not_found")
+
+
+def test_no_links_for_a_session_that_is_over(api: Api, runtime: Runtime) -> None:
+    """Links are for sessions that are, or may become, Sent: none once a session is over."""
+    over = [s for s in SessionStatus if s not in (S_DRAFT, S_SENT, S_PAUSED)]
+    check_refused_in(runtime, api, over, lambda sid: api.get(f"{S}/{sid}/inviteurls"))
+    check_refused_in(
+        runtime,
+        api,
+        over,
+        lambda sid: api.get(f"/rest/v1/signers/{ids(api, sid)['Seller 1']}/token"),
+    )
+    for status in (S_DRAFT, S_PAUSED):
+        sid = new_session(api)
+        force_status(runtime, api, sid, status)
+        assert api.get(f"{S}/{sid}/inviteurls")["Message"] == "Success"
+
+
+S_DRAFT, S_SENT, S_PAUSED = SessionStatus.DRAFT, SessionStatus.SENT, SessionStatus.PAUSED
 
 
 # --- SendSignerEmailInvites ------------------------------------------------------------------

@@ -30,6 +30,7 @@ class Action(StrEnum):
     UPDATE_TRANSACTION = "update_transaction"
     INVITE = "invite"
     UPDATE_SIGNERS = "update_signers"
+    ISSUE_LINK = "issue_link"
 
 
 EDITABLE = frozenset({S.DRAFT, S.SENT, S.PAUSED})
@@ -42,6 +43,8 @@ ALLOWED_FROM: dict[Action, frozenset[SessionStatus]] = {
     Action.CANCEL: EDITABLE,
     Action.CLOSE: frozenset({S.SENT}),
     Action.INVITE: frozenset({S.SENT}),
+    # A link for a session that can still be (or become) signed: never one that is over.
+    Action.ISSUE_LINK: EDITABLE,
     Action.DELETE: frozenset(set(S) - {S.PURGED, S.DELETED}),
     Action.EXPIRE: frozenset({S.DRAFT, S.SENT, S.PAUSED}),
     Action.COMPLETE: frozenset({S.SENT}),

@@ -48,6 +48,7 @@ def _issue_link(
 def invite_urls(deps: Deps, caller: Caller, session_id: str) -> list[InviteLink]:
     with deps.uow() as uow:
         session = load(uow, caller, session_id, lock=True)
+        lifecycle.ensure_allowed(session, Action.ISSUE_LINK)
         links = [_issue_link(deps, uow, session, s, caller) for s in session.signers]
         uow.commit()
     return links
@@ -59,6 +60,7 @@ def signer_invite_token(deps: Deps, caller: Caller, signer_id: str) -> str:
         if session_id is None:
             raise SignerNotFound(signer_id=signer_id)
         session = load(uow, caller, session_id, lock=True)
+        lifecycle.ensure_allowed(session, Action.ISSUE_LINK)
         signer = session.signer(signer_id.strip())
         assert signer is not None
         link = _issue_link(deps, uow, session, signer, caller)
