@@ -327,6 +327,7 @@ FOREIGN_BODIES: dict[str, Any] = {
 def _wrong_values(spec: Spec) -> list[Any]:
     return {
         "str": [{"a": 1}],
+        "id": [{"a": 1}, ["x"]],
         "int": ["abc"],
         "number": ["abc", True],
         "bool": ["maybe"],

@@ -508,6 +508,27 @@ def test_wire_errors_name_the_member(api: Api) -> None:
     assert answer["Details"][0].startswith("Error: session.SessionInfo.UseSequence unknown value")
 
 
+def test_ids_in_upper_case_or_braces_name_the_same_thing(api: Api) -> None:
+    """SQL Server and .NET's Guid.ToString("B") hand GUIDs back so; transaction ids are the
+    caller's own text and stay as given."""
+    tx = "0F8FAD5B-D9CB-469F-A165-70867728950E"
+    sid = api.create_session(TransactionId=tx)["SigningSessionId"]
+    for spelling in (sid.upper(), "{" + sid + "}", " {" + sid.upper() + "} "):
+        answer = api.get(f"/rest/v1/sessions/{spelling}")
+        assert answer["SigningSessionId"] == sid, (spelling, answer)
+        assert answer["Sessions"][0]["SessionInfo"]["TransactionId"] == tx
+    body = {
+        "userName": api.username,
+        "session": {"Id": sid.upper(), "Signers": [signer("Buyer 1")]},
+    }
+    assert api.post("/rest/v1/sessions/updatesession", body)["SigningSessionId"] == sid
+    signer_id = api.get(f"/rest/v1/sessions/{sid}")["Sessions"][0]["Signers"][0]["SignerId"]
+    assert api.get(f"/rest/v1/signers/{signer_id.upper()}/token")["Message"] == "Success"
+    user_id = api.get(f"/rest/v1/users?username={api.username}")["Users"][0]["SystemUserId"]
+    assert api.get(f"/rest/v1/users/{{{user_id.upper()}}}")["Users"][0]["SystemUserId"] == user_id
+    assert api.get(f"/rest/v1/users/{api.username}/transactions/{tx.lower()}")["Sessions"] == []
+
+
 def test_null_items_and_overflowing_dates_are_wire_errors(api: Api) -> None:
     """Once stored, a null in a list broke every later read of the session (HTTP 500)."""
     cases = [

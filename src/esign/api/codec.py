@@ -30,7 +30,9 @@ class WireError(Exception):
 
 @dataclass(frozen=True)
 class Spec:
-    kind: str  # str | int | number | bool | bytes | date | enum | list | map | props | obj | any
+    kind: (
+        str  # str | id | int | number | bool | bytes | date | enum | list | map | props | obj | any
+    )
     doc: str = ""
     enum: type[Enum] | None = None
     item: Spec | None = None
@@ -49,6 +51,7 @@ class Spec:
 
 
 STR = Spec("str")
+ID = Spec("id", "an id (a GUID: any case, braces allowed)")
 LONG_STR = Spec("str", max_length=1_000_000)
 INT = Spec("int")
 NUMBER = Spec("number")
@@ -93,6 +96,22 @@ def _str(spec: Spec, value: Any, path: str) -> str:
 
 
 _DIGITS = re.compile(r"\s*-?\d{1,12}\s*")
+
+
+_GUID = re.compile(
+    r"\s*\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?\s*"
+)
+
+
+def canonical_id(text: str) -> str:
+    """Ids are lower-case GUIDs here; .NET and SQL Server hand them back in upper case or in
+    braces ("{0F8FAD5B-...}"), which name the same id. Anything else stays as it is."""
+    match = _GUID.fullmatch(text)
+    return match[1].lower() if match else text
+
+
+def _id(spec: Spec, value: Any, path: str) -> str:
+    return canonical_id(_str(spec, value, path))
 
 
 def _int(spec: Spec, value: Any, path: str) -> int:
@@ -289,6 +308,7 @@ def _any(spec: Spec, value: Any, path: str) -> Any:
 
 _DECODERS = {
     "str": _str,
+    "id": _id,
     "int": _int,
     "number": _number,
     "bool": _bool,

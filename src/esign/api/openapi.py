@@ -10,6 +10,7 @@ from esign.api.router import Route
 
 _SCALARS: dict[str, dict[str, Any]] = {
     "str": {"type": "string"},
+    "id": {"type": "string", "format": "uuid"},
     "int": {"type": "integer"},
     "number": {"type": "number"},
     "bool": {"type": "boolean"},

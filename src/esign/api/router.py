@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from esign.api import encode
-from esign.api.codec import Spec, WireError, decode
+from esign.api.codec import Spec, WireError, canonical_id, decode
 from esign.api.errors import details_for
 from esign.domain.errors import DomainError, RateLimited
 from esign.services import auth
@@ -133,7 +133,7 @@ class Dispatcher:
         client = scope.get("client")
         ctx = Ctx(
             deps=self._deps,
-            params={k: unquote(v) for k, v in match.groupdict().items()},
+            params={k: _param(k, unquote(v)) for k, v in match.groupdict().items()},
             query={
                 k.lower(): v for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
             }
@@ -242,6 +242,12 @@ class Dispatcher:
 
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+# Path values that are ids (not transaction ids, usernames or FormIds, which are the caller's).
+_ID_PARAMS = frozenset({"id", "documentId", "signerId", "signingSessionId"})
+
+
+def _param(name: str, value: str) -> str:
+    return canonical_id(value) if name in _ID_PARAMS else value
 
 
 def _token_only(parsed: Any) -> dict[str, Any]:

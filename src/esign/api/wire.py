@@ -8,6 +8,7 @@ from esign.api.codec import (
     BOOL,
     BYTES,
     DATE,
+    ID,
     INT,
     LONG_STR,
     MAP,
@@ -48,7 +49,7 @@ AUTH_SETTINGS = obj(
 SIGNER = obj(
     "Signer",
     {
-        "SignerId": STR,
+        "SignerId": ID,
         "FirstName": STR,
         "LastName": STR,
         "EmailAddress": STR,
@@ -68,7 +69,7 @@ SIGNER = obj(
         "MandateDocUpload": BOOL,
         "StatusCode": INT,
         "StateCode": INT,
-        "SigningSessionId": STR,
+        "SigningSessionId": ID,
     },
     aliases={
         "AuthenticateSigner": "AuthenticationSettings",
@@ -88,14 +89,14 @@ DOCUMENT = obj(
         "Sequence": INT,
         "HasAnchorTags": BOOL,
         "AnchorTagsAdjustmentCategory": STR,
-        "DocumentId": STR,
+        "DocumentId": ID,
     },
 )
 
 SESSION_INFO = obj(
     "SessionInfo",
     {
-        "Id": STR,
+        "Id": ID,
         "Title": STR,
         "Description": LONG_STR,
         "ReturnURL": STR,
@@ -117,7 +118,7 @@ SESSION_INFO = obj(
         "ApplicationKey": STR,
         "RemoveUnassignedSignerRoles": BOOL,
         "ClientID": STR,
-        "SigningSessionId": STR,
+        "SigningSessionId": ID,
     },
     aliases={"TransactionTitle": "Title", "ReturnUrl": "ReturnURL"},
 )
@@ -125,8 +126,8 @@ SESSION_INFO = obj(
 SESSION = obj(
     "Session",
     {
-        "Id": STR,
-        "SigningSessionId": STR,
+        "Id": ID,
+        "SigningSessionId": ID,
         "SessionInfo": SESSION_INFO,
         "Documents": list_of(DOCUMENT),
         "Signers": list_of(SIGNER),
@@ -138,7 +139,7 @@ COPY_OPTIONS = obj("CopyOptions", {"Version": INT, "RetainFields": BOOL})
 USER = obj(
     "User",
     {
-        "SystemUserId": STR,
+        "SystemUserId": ID,
         "Username": STR,
         "FirstName": STR,
         "LastName": STR,
@@ -227,21 +228,21 @@ COPY_BODY = body(
 )
 USER_BODY = body({"salt": STR, "user": USER, "oldUsername": STR, "encryptedToken": STR})
 PROVISION_BODY = body(
-    {"salt": STR, "systemUserId": STR, "userStatus": enum(UserStatus), "encryptedToken": STR}
+    {"salt": STR, "systemUserId": ID, "userStatus": enum(UserStatus), "encryptedToken": STR}
 )
 INVITE_BODY = body(
     {
         "signerList": list_of(SIGNER),
-        "signingSessionId": STR,
+        "signingSessionId": ID,
         "returnURL": STR,
         "encryptedToken": STR,
     }
 )
 UPDATE_SIGNERS_BODY = body(
-    {"userName": STR, "signingSessionId": STR, "signers": list_of(SIGNER), "encryptedToken": STR}
+    {"userName": STR, "signingSessionId": ID, "signers": list_of(SIGNER), "encryptedToken": STR}
 )
 TRANSACTION_BODY = body(
-    {"userName": STR, "signingSessionId": STR, "newTransactionId": STR, "encryptedToken": STR}
+    {"userName": STR, "signingSessionId": ID, "newTransactionId": STR, "encryptedToken": STR}
 )
 EDIT_BODY = body({"userName": STR, "encryptedToken": STR})
 TEMPLATE_BODY = body({"template": TEMPLATE, "encryptedToken": STR})
