@@ -623,3 +623,11 @@ def test_a_session_deleted_while_waiting_to_be_purged_is_still_purged(
     assert info["StatusCode"] == 8
     blobs = [p for p in (runtime.settings.data_dir / "blobs").rglob("*") if p.is_file()]
     assert blobs == []
+
+
+def test_purge_now_reads_the_usual_spellings_of_yes(api: Api) -> None:
+    for value, status in (("True", 8), ("yes", 8), ("1", 8), ("false", 10), ("no", 10)):
+        sid = cancelled(api)
+        answer = api.put(f"{S}/{sid}/purge?returnURL=x&purgeNow={value}")
+        assert answer["ReturnValue"] == "True", answer
+        assert status_of(api, sid) == status, value

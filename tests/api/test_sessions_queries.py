@@ -141,8 +141,8 @@ def lite(api: Api, runtime: Runtime, clock: FakeClock) -> list[dict[str, Any]]:
     """Five sessions of transaction TX-L with distinct titles, statuses and creation times."""
     made = []
     for title, status in [
-        ("Delta", SessionStatus.SENT),
-        ("Alpha", SessionStatus.COMPLETED),
+        ("delta", SessionStatus.SENT),  # (text sorts ignoring case)
+        ("alpha", SessionStatus.COMPLETED),
         ("Echo", SessionStatus.DRAFT),
         ("Bravo", SessionStatus.SENT),
         ("Charlie", SessionStatus.CANCELLED),
@@ -189,7 +189,7 @@ def test_lite_rows_total_and_default_order(api: Api, lite: list[dict[str, Any]])
     assert answer["Message"] == "Success"
     assert answer["TotalCount"] == 5
     rows = answer["Sessions"]
-    assert [r["Title"] for r in rows] == ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
+    assert [r["Title"] for r in rows] == ["alpha", "Bravo", "Charlie", "delta", "Echo"]
     by_id = {m["id"]: m for m in lite}
     for r in rows:
         made = by_id[r["SigningSessionId"]]
@@ -204,7 +204,7 @@ def test_lite_rows_total_and_default_order(api: Api, lite: list[dict[str, Any]])
 def test_lite_sorts_by_each_column(api: Api, lite: list[dict[str, Any]]) -> None:
     keys = {
         "SigningSessionId": lambda m: m["id"],
-        "Title": lambda m: m["title"],
+        "Title": lambda m: m["title"].lower(),
         "TransactionId": lambda m: "TX-L",
         "StatusCode": lambda m: m["status"],
         "CreatedOn": lambda m: m["at"],
@@ -218,7 +218,7 @@ def test_lite_sorts_by_each_column(api: Api, lite: list[dict[str, Any]]) -> None
             assert ids == [m["id"] for m in expected], (col, order)
     # Column and order names are matched ignoring case.
     got = api.get(lite_url(api, 50, 0, "title", "DESC"))
-    assert [r["Title"] for r in got["Sessions"]] == ["Echo", "Delta", "Charlie", "Bravo", "Alpha"]
+    assert [r["Title"] for r in got["Sessions"]] == ["Echo", "delta", "Charlie", "Bravo", "alpha"]
 
 
 def test_lite_pages_are_zero_based(api: Api, lite: list[dict[str, Any]]) -> None:
@@ -305,6 +305,16 @@ def test_update_transaction_id(api: Api, runtime: Runtime) -> None:
         logs = api.get(f"{S}/{sid}/actionlogs")["ActionLogs"]
         assert f"TX-OLD-{n}" in logs[-1]["Description"]
         assert f"TX-NEW-{n}" in logs[-1]["Description"]
+
+
+def test_update_transaction_id_needs_the_new_one(api: Api) -> None:
+    sid = new_session(api, TransactionId="TX-KEEP")
+    body = {"userName": api.username, "signingSessionId": sid}
+    answer = api.put("/rest/v1/transaction/UpdateTxId", body)
+    assert_error(answer, "newTransactionId is required", code="invalid_request")
+    assert get_session(api, sid)["SessionInfo"]["TransactionId"] == "TX-KEEP"
+    assert move_tx(api, sid, "")["ReturnValue"] == "True"  # an empty one clears it
+    assert get_session(api, sid)["SessionInfo"]["TransactionId"] == ""
 
 
 def test_update_transaction_id_refused_in_other_statuses(api: Api, runtime: Runtime) -> None:

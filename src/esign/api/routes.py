@@ -40,6 +40,13 @@ def _need(ctx: Ctx, name: str) -> Any:
     return value
 
 
+def _present(ctx: Ctx, name: str) -> Any:
+    value = ctx.body.get(name)
+    if value is None:
+        raise WireError(name, "is required")
+    return value
+
+
 def _session_answer(result: SessionResult) -> dict[str, Any]:
     return encode.success(
         result.session.id,
@@ -200,7 +207,7 @@ def _status_action(action: Action) -> Any:
 
 
 def purge_session(ctx: Ctx) -> dict[str, Any]:
-    purge_now = ctx.arg("purgeNow", "false").strip().lower() in ("true", "1")
+    purge_now = ctx.arg("purgeNow", "false").strip().lower() in ("true", "1", "yes", "on")
     lifecycle.purge_session(ctx.deps, ctx.who, ctx.params["id"], purge_now)
     return encode.success("True")
 
@@ -216,7 +223,7 @@ def update_transaction(ctx: Ctx) -> dict[str, Any]:
         ctx.who,
         ctx.body.get("userName", ""),
         _need(ctx, "signingSessionId"),
-        ctx.body.get("newTransactionId", ""),
+        _present(ctx, "newTransactionId"),  # ("" clears it)
     )
     return encode.success("True")
 

@@ -207,8 +207,9 @@ class SessionRepo:
             where.append(_s.owner_user_id == owner_user_id)
         column = {
             LiteSortColumn.SIGNING_SESSION_ID: _s.id,
-            LiteSortColumn.TITLE: _s.title,
-            LiteSortColumn.TRANSACTION_ID: _s.transaction_id,
+            # Text sorts as people read it: "alpha" before "Bravo".
+            LiteSortColumn.TITLE: func.lower(_s.title),
+            LiteSortColumn.TRANSACTION_ID: func.lower(_s.transaction_id),
             LiteSortColumn.STATUS_CODE: _s.status,
             LiteSortColumn.CREATED_ON: _s.created_at,
         }[sort]
