@@ -475,6 +475,8 @@ def test_same_username_in_two_clients_logs_in_to_its_own(api: Api, other_api: Ap
 CREATE_REFUSALS: list[tuple[dict[str, Any], str]] = [
     ({"Username": "not-an-email"}, "user.Username must be an e-mail address"),
     ({"Username": None}, "user.Username must be an e-mail address"),
+    ({"Username": "x" * 65 + "@acme.example.com"}, "user.Username is longer than an e-mail"),
+    ({"Username": "x@" + "a" * 250 + ".com"}, "user.Username is longer than an e-mail"),
     ({"LastName": ""}, "user.LastName is required"),
     ({"FirstName": "   "}, "user.FirstName is required"),
     ({"Password": ""}, "user.Password is required"),

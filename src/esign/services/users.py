@@ -66,6 +66,8 @@ def _username(value: str | None, field: str = "user.Username") -> str:
     name = (value or "").strip().lower()
     if not EMAIL.match(name):
         raise ValidationFailed(field=field, reason="must be an e-mail address")
+    if len(name) > 254 or len(name.partition("@")[0]) > 64:  # RFC 5321's limits
+        raise ValidationFailed(field=field, reason="is longer than an e-mail address may be")
     return name
 
 
