@@ -20,7 +20,8 @@ from typing import Any
 from esign.api import encode, wire
 from esign.api.codec import WireError, decode
 from esign.app import Runtime, build_app, build_runtime
-from esign.config import Settings, SettingsError, flag
+from esign.cli_options import port_number, read_environment, thread_count
+from esign.config import Settings, SettingsError
 from esign.domain.errors import DomainError, ValidationFailed
 from esign.domain.model import AnchorOffset, Template
 from esign.services import adjustments, clients, queries, templates
@@ -65,7 +66,7 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP server (and a worker)")
     _common(serve)
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=_port, default=8080)
+    serve.add_argument("--port", type=port_number, default=8080)
     serve.add_argument(
         "--public-url", help="the URL people reach this server at (ESIGN_PUBLIC_URL)"
     )
@@ -75,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run a job worker")
     _common(worker)
-    worker.add_argument("--threads", type=_positive, default=2)
+    worker.add_argument("--threads", type=thread_count, default=2)
 
     _common(sub.add_parser("migrate", help="bring the database schema up to date"))
 
@@ -128,68 +129,8 @@ def parser() -> argparse.ArgumentParser:
     verify = audit.add_parser("verify", help="check a session's hash chain")
     _common(verify)
     verify.add_argument("session_id")
-    _read_environment(top)
+    read_environment(top)
     return top
-
-
-# Where an option's variable is not ESIGN_ and its name (kept from earlier versions).
-_VARIABLES = {"threads": "ESIGN_WORKER_THREADS", "password": "ESIGN_USER_PASSWORD"}
-
-
-def _read_environment(parser: argparse.ArgumentParser) -> None:
-    """Every option also reads ESIGN_<OPTION> (ESIGN_ADMIN_EMAIL for --admin-email), which the
-    command line overrides. A value that cannot be used stops the command, naming it."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for child in dict.fromkeys(action.choices.values()):
-                _read_environment(child)
-            continue
-        if not action.option_strings or action.dest == "help":
-            continue
-        name = _VARIABLES.get(action.dest, "ESIGN_" + action.dest.upper())
-        if name not in (action.help or ""):
-            action.help = f"{action.help or ''} ({name})".lstrip()
-        if name not in os.environ:
-            continue
-        action.default = _environment_value(action, name, os.environ[name])
-        action.required = False
-
-
-def _environment_value(action: argparse.Action, name: str, text: str) -> Any:
-    if isinstance(action, argparse._StoreTrueAction):
-        return flag(name, text)
-    if action.type is None:
-        return text
-    try:
-        return action.type(text)  # type: ignore[operator]
-    except (ValueError, TypeError, argparse.ArgumentTypeError):
-        raise SettingsError(f"{name} must be {_KINDS.get(action.type, 'a valid value')}") from None
-
-
-def _port(text: str) -> int:
-    return _whole(text, 1, 65535, "a port number (1 to 65535)")
-
-
-def _positive(text: str) -> int:
-    return _whole(text, 1, 10_000, "a whole number from 1 to 10000")
-
-
-def _whole(text: str, low: int, high: int, kind: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be {kind}") from None
-    if not low <= value <= high:
-        raise argparse.ArgumentTypeError(f"must be {kind}")
-    return value
-
-
-_KINDS: dict[Any, str] = {
-    int: "a whole number",
-    float: "a number",
-    _port: "a port number (1 to 65535)",
-    _positive: "a whole number from 1 to 10000",
-}
 
 
 def _action(
