@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -395,6 +396,18 @@ def test_document_file_returns_the_pdf(api: Api) -> None:
     assert 'filename="offer.pdf"' in r.headers["content-disposition"]
     assert r.content == base64.b64decode(doc["FileBytes"])
     assert r.headers["content-length"] == str(len(r.content))
+
+
+def test_document_file_of_any_name(api: Api) -> None:
+    """Headers are Latin-1: "€" in a name once made the download an HTTP 500."""
+    name = 'Offer "€ 5,000" \u202egpj.pdf'
+    sid = new_session(api, documents=[pdf_document(name)])
+    doc_id = get_session(api, sid)["Documents"][0]["DocumentId"]
+    r = api.http.get(f"{S}/{sid}/documents/{doc_id}/file", headers=api.headers)
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    disposition = r.headers["content-disposition"]
+    assert disposition.startswith('inline; filename="Offer __ 5,000_ _gpj.pdf"; ')
+    assert disposition.endswith("filename*=UTF-8''" + urllib.parse.quote(name, safe=""))
 
 
 def test_document_file_whose_bytes_went_meanwhile_is_an_error(api: Api) -> None:

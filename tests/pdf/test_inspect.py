@@ -30,6 +30,38 @@ def _encrypted() -> bytes:
     return out.getvalue()
 
 
+def _pdf_of(*objects: str) -> bytes:
+    """A PDF of exactly these objects (1 0 obj is the catalog), with a correct xref: what
+    no library would write, as a hostile file may be."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+_CATALOG = "<< /Type /Catalog /Pages 2 0 R >>"
+# A page tree with a kid that is no page and no /Count: qpdf raises a RuntimeError for it.
+_BAD_TREE = _pdf_of(
+    _CATALOG,
+    "<< /Type /Pages /Kids [3 0 R 7] >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+)
+_NO_AREA = _pdf_of(
+    _CATALOG,
+    "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 0 792] >>",
+)
+
+
 @pytest.fixture(params=["memory file", "BytesIO", "memfd refused"])
 def inspector(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> PikePdfInspector:
     """Every way of handing qpdf the bytes: a memory-mapped file (Linux), the portable stream
@@ -91,6 +123,8 @@ def test_active_content_is_noticed(inspector: PikePdfInspector) -> None:
         (b"%PDF-1.4\n garbage", "the PDF is damaged (unable to find trailer dictionary"),
         (_encrypted(), "the PDF is encrypted"),
         (canvas_pdf(lambda c: None, pages=4), "the PDF has 4 pages; the limit is 3"),
+        (_BAD_TREE, "the PDF is damaged (/Count is wrong"),
+        (_NO_AREA, "page 2 has no area (0 by 792 points)"),
     ],
 )
 def test_refusals_say_why(inspector: PikePdfInspector, data: bytes, reason: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from starlette.responses import Response, StreamingResponse
 
@@ -311,13 +312,19 @@ def document_file(ctx: Ctx) -> Response:
     name, file = documents.document_file(
         ctx.deps, ctx.who, ctx.params["id"], ctx.params["documentId"]
     )
-    safe = name.replace('"', "").replace("\r", "").replace("\n", "")
     size = os.fstat(file.fileno()).st_size
     return StreamingResponse(
         _chunks(file),
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{safe}"', "Content-Length": str(size)},
+        headers={"Content-Disposition": _inline(name), "Content-Length": str(size)},
     )
+
+
+def _inline(name: str) -> str:
+    """Content-Disposition for any file name: headers are Latin-1, so a plain ASCII name for
+    old readers and the exact one, UTF-8 and percent-encoded, for the rest (RFC 6266)."""
+    plain = "".join(c if " " <= c < "\x7f" and c not in '"\\' else "_" for c in name)
+    return f"inline; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _chunks(file: BinaryIO, size: int = 256 * 1024) -> Iterator[bytes]:

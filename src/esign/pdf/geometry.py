@@ -11,6 +11,7 @@ from typing import Any
 import pikepdf
 
 from esign.domain.model import PageSize
+from esign.domain.ports import FileRefused
 
 Matrix = tuple[float, float, float, float, float, float]
 Box = tuple[float, float, float, float]  # left, bottom, right, top
@@ -94,6 +95,20 @@ def _box(array: pikepdf.Array) -> Box:
 
 def page_sizes(pdf: pikepdf.Pdf) -> tuple[PageSize, ...]:
     return tuple(displayed(page).size for page in pdf.pages)
+
+
+# Smaller than any paper (a business card is 144 by 252 points): a page a field cannot be on.
+MIN_PAGE_SIDE = 1.0
+
+
+def check_page_areas(sizes: tuple[PageSize, ...]) -> None:
+    """Fields and anchors are placed as fractions of the page: a page without width or
+    height has none to place them in."""
+    for number, size in enumerate(sizes, start=1):
+        if size.width < MIN_PAGE_SIDE or size.height < MIN_PAGE_SIDE:
+            raise FileRefused(
+                f"page {number} has no area ({size.width:g} by {size.height:g} points)"
+            )
 
 
 def _ordered(box: Iterable[Any]) -> Box:

@@ -11,7 +11,7 @@ from typing import BinaryIO
 import pikepdf
 
 from esign.domain.ports import FileRefused, PdfFacts
-from esign.pdf.geometry import page_sizes
+from esign.pdf.geometry import check_page_areas, page_sizes
 from esign.pdf.sanitize import has_active_content
 
 
@@ -43,10 +43,12 @@ class PikePdfInspector:
                 active = has_active_content(pdf)
         except pikepdf.PasswordError:
             raise FileRefused("the PDF is encrypted") from None
-        except pikepdf.PdfError as exc:
+        # (qpdf raises RuntimeErrors too: "/Count is wrong after flattening pages tree")
+        except (pikepdf.PdfError, RuntimeError) as exc:
             raise FileRefused(f"the PDF is damaged ({_short(exc)})") from None
         except (TypeError, ValueError, KeyError, AttributeError):  # a page box that is no box
             raise FileRefused("the PDF is damaged (a page has no usable size)") from None
+        check_page_areas(sizes)
         return PdfFacts(count, sizes[0].width, sizes[0].height, sizes, active)
 
 

@@ -27,7 +27,7 @@ from esign.domain.ports import FileRefused, FoundField, PreparedDocument, Prepar
 from esign.pdf.anchors import AnchorScan, FoundTag, scan_and_strip
 from esign.pdf.convert import OfficeConverter
 from esign.pdf.docx_merge import fill_docx
-from esign.pdf.geometry import page_sizes
+from esign.pdf.geometry import check_page_areas, page_sizes
 from esign.pdf.images import IMAGE_EXTENSIONS, images_to_pdf
 from esign.pdf.sanitize import sanitize_pdf_file
 from esign.pdf.stamp import stamp_text
@@ -164,10 +164,11 @@ def _sizes(pdf: Path, max_pages: int) -> tuple[PageSize, ...]:
     try:
         with pikepdf.open(pdf) as doc:
             sizes = page_sizes(doc)
-    except (pikepdf.PdfError, TypeError, ValueError, KeyError, AttributeError):
+    except (pikepdf.PdfError, RuntimeError, TypeError, ValueError, KeyError, AttributeError):
         raise FileRefused("the prepared PDF is damaged") from None
     if not sizes:
         raise FileRefused("the document has no pages")
+    check_page_areas(sizes)
     if len(sizes) > max_pages:
         raise FileRefused(f"the document has {len(sizes)} pages; the limit is {max_pages}")
     return sizes
