@@ -30,9 +30,8 @@ class WireError(Exception):
 
 @dataclass(frozen=True)
 class Spec:
-    kind: (
-        str  # str | id | int | number | bool | bytes | date | enum | list | map | props | obj | any
-    )
+    # str | id | int | number | bool | bytes | date | enum | list | map | props | obj | any
+    kind: str
     doc: str = ""
     enum: type[Enum] | None = None
     item: Spec | None = None

@@ -130,30 +130,34 @@ class LocalBlobStore:
         restored: set[str] = set()
         for directory in (self._base, *_fan_out_directories(self._base)):
             for entry in _leftovers(directory, older_than):
-                if entry.name.startswith(_ASIDE) and (key := self._put_back(entry.path)):
-                    restored.add(key)
-                elif not entry.name.startswith(_ASIDE):
+                if not entry.name.startswith(_ASIDE):  # an unfinished write
                     with suppress(FileNotFoundError):
                         os.unlink(entry.path)
+                elif key := self._put_back(entry.path):
+                    restored.add(key)
         return sorted(restored)
 
     def _put_back(self, aside: str) -> str | None:
         """The key of a blob set aside (its content names it, like every blob's) if it had
         to be put back; None if it was there already."""
         digest = hashlib.sha256()
-        with open(aside, "rb") as source:
-            while chunk := source.read(_CHUNK):
-                digest.update(chunk)
+        try:
+            with open(aside, "rb") as source:
+                while chunk := source.read(_CHUNK):
+                    digest.update(chunk)
+        except FileNotFoundError:  # another sweep took it
+            return None
         key = digest.hexdigest()
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(aside, path)
-        except FileExistsError:  # stored anew meanwhile
+            put_back: str | None = key
+        except FileExistsError:  # stored anew, or put back by another sweep, meanwhile
+            put_back = None
+        with suppress(FileNotFoundError):
             os.unlink(aside)
-            return None
-        os.unlink(aside)
-        return key
+        return put_back
 
 
 _TEMPORARY, _ASIDE = ".tmp-", ".gone-"
