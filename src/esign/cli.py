@@ -40,9 +40,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _served_url(args: argparse.Namespace) -> str | None:
-    """`serve` without a public URL: the address it listens on, so that links and the landing
-    URL reach this server rather than the default port."""
-    if os.environ.get("ESIGN_PUBLIC_URL") or not hasattr(args, "port"):
+    """`serve` without a public URL (neither --public-url nor ESIGN_PUBLIC_URL, which the
+    option reads): the address it listens on, so that links and the landing URL reach this
+    server rather than the default port."""
+    if not hasattr(args, "port"):
         return None
     host = args.host if args.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
     return f"http://{f'[{host}]' if ':' in host else host}:{args.port}"

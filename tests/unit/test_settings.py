@@ -48,10 +48,15 @@ def test_an_unusable_value_is_named(
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(data_dir=tmp_path)
+    _migrate_refuses(capsys, tmp_path, message)
+    assert not (tmp_path / "data" / "esign.db").exists()  # nothing was set up
+
+
+def _migrate_refuses(capsys: pytest.CaptureFixture[str], tmp_path: Path, message: str) -> None:
+    """`esign migrate` stops with exit status 2 and one line naming the problem."""
     assert cli.main(["migrate", "--data-dir", str(tmp_path / "data")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"esign: {message}") and "Traceback" not in err
-    assert not (tmp_path / "data" / "esign.db").exists()  # nothing was set up
 
 
 def test_serve_links_to_where_it_listens(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -123,9 +128,7 @@ def test_an_unusable_option_variable_is_named(
     message: str,
 ) -> None:
     monkeypatch.setenv(name, value)
-    assert cli.main(["migrate", "--data-dir", str(tmp_path / "data")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"esign: {message}") and "Traceback" not in err
+    _migrate_refuses(capsys, tmp_path, message)
 
 
 def test_serve_on_a_port_in_use_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -148,6 +148,10 @@ def _number(spec: Spec, value: Any, path: str) -> float:
     return number
 
 
+# A yes in a query flag (`purgeNow=yes`); JSON booleans stay strict (`_bool`).
+YES_WORDS = ("true", "1", "yes", "on")
+
+
 def _bool(spec: Spec, value: Any, path: str) -> bool:
     if isinstance(value, bool):
         return value

@@ -429,6 +429,7 @@ class HttpResult:
     status_code: int | None
     error: str
     duration_ms: int
+    problem: UrlProblem | None = None  # not sent: the URL may not be called (now, or ever)
 
 
 @dataclass(frozen=True, slots=True)

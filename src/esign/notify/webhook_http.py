@@ -32,7 +32,7 @@ class HttpWebhookTransport:
         started = time.monotonic()
         found = self._resolve(url)
         if isinstance(found, UrlProblem):
-            return HttpResult(None, found.reason, 0)
+            return HttpResult(None, found.reason, 0, found)
         target, extra, extensions = url, dict[str, str](), dict[str, Any]()
         if found is not None:
             target, extra, extensions = _pinned(urlsplit(url), found)

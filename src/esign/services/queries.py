@@ -33,9 +33,10 @@ def session_answer(
     """One session as `render` writes it, rendered again only when the stored session changed
     since the kept answer (services/views.py). The stamp and the session are read in one
     snapshot (decision 0022), so an answer is kept under the stamp of the state it shows."""
-    key = (render, caller.client_id, session_id.strip())
+    session_id = session_id.strip()
+    key = (render, caller.client_id, session_id)
     with deps.uow(write=False) as uow:
-        stamp = uow.sessions.stamp(caller.client_id, session_id.strip())
+        stamp = uow.sessions.stamp(caller.client_id, session_id)
         if stamp is None:
             raise SessionNotFound(session_id=session_id)
         kept = deps.views.get(key, stamp)

@@ -32,19 +32,17 @@ def deliver(deps: Deps, delivery_id: str) -> None:
     if delivery is None or client is None or delivery.status != "pending":
         return  # already delivered or given up: a re-run is a no-op
     now = deps.clock.now()
-    problem = deps.webhooks.check_url(delivery.url)
+    # The transport checks the address it calls (one lookup: the one it connects to).
+    result = _post(deps, client.settings.webhook_secret, delivery, now)
+    problem = result.problem
     if problem is not None and not problem.transient:
         delivery.attempts.append(WebhookAttempt(now, None, f"refused: {problem.reason}", 0))
         delivery.status, delivery.next_attempt_at = "refused", None
         _save(deps, delivery)
         return
-    if problem is not None:  # e.g. DNS down: a failed attempt, tried again like any other
-        result = HttpResult(None, f"not sent: {problem.reason}", 0)
-    else:
-        result = _post(deps, client.settings.webhook_secret, delivery, now)
-    delivery.attempts.append(
-        WebhookAttempt(now, result.status_code, result.error, result.duration_ms)
-    )
+    # (A transient problem, e.g. DNS down, is a failed attempt, tried again like any other.)
+    error = f"not sent: {problem.reason}" if problem is not None else result.error
+    delivery.attempts.append(WebhookAttempt(now, result.status_code, error, result.duration_ms))
     if result.status_code is not None and 200 <= result.status_code < 300:
         delivery.status, delivery.next_attempt_at = "delivered", None
         _save(deps, delivery)
