@@ -119,8 +119,8 @@ def parser() -> argparse.ArgumentParser:
     )
     add = _action(user_cmd, "create", "add a user to a client")
     add.add_argument("--username", required=True)
-    add.add_argument("--first-name", default="")
-    add.add_argument("--last-name", default="")
+    add.add_argument("--first-name", required=True)
+    add.add_argument("--last-name", required=True)
     add.add_argument("--password")
     add.add_argument("--admin", action="store_true")
 

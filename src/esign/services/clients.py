@@ -185,12 +185,16 @@ def add_user(
         raise ValidationFailed(field="--username", reason="must be an e-mail address")
     if len(password) < 8:
         raise ValidationFailed(field="--password", reason="must be at least 8 characters")
+    # As through the API (CreateUser): a user has both names, which signers see.
+    for option, value in (("--first-name", first_name), ("--last-name", last_name)):
+        if not value.strip():
+            raise ValidationFailed(field=option, reason="is required")
     user = User(
         id=new_id(),
         client_id=client.id,
         username=email,
-        first_name=first_name,
-        last_name=last_name,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
         password_hash=deps.passwords.hash(password),
         created_at=deps.clock.now(),
         is_admin=admin,
