@@ -12,7 +12,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert
+from sqlalchemy import JSON, Table, bindparam, insert
 from sqlalchemy.engine import Connection, Dialect
 
 from esign.storage.types import UtcDateTime, naive_utc
@@ -56,12 +56,18 @@ class PreparedInsert:
 
     def _shortcuts(self, dialect: Dialect) -> dict[str, Callable[[Any], Any]]:
         """SQLite: UtcDateTime and then DATETIME's own processor (a %-format of seven
-        fields) in one step, with the same text."""
+        fields) in one step, with the same text; JSON straight to the engine's serializer
+        (SQLAlchemy's processor around it only looks for sentinels these rows never hold)."""
         if dialect.name != "sqlite":
             return {}
-        return {
-            c.name: _sqlite_utc_text for c in self._table.columns if isinstance(c.type, UtcDateTime)
-        }
+        shortcuts: dict[str, Callable[[Any], Any]] = {}
+        serialize = getattr(dialect, "_json_serializer", None)
+        for c in self._table.columns:
+            if isinstance(c.type, UtcDateTime):
+                shortcuts[c.name] = _sqlite_utc_text
+            elif isinstance(c.type, JSON) and serialize is not None:
+                shortcuts[c.name] = serialize
+        return shortcuts
 
     def run(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         """Insert `rows` (each with a value for every column) in the open transaction."""
