@@ -30,9 +30,10 @@ def enc(api: Api, plain: str, salt: str = "s4lt") -> str:
     return value
 
 
-def error_of(answer: dict[str, Any]) -> tuple[list[str], list[str]]:
+def error_of(answer: dict[str, Any], refused: str | None = None) -> tuple[list[str], list[str]]:
+    """Details and codes of an error; `refused`: its ReturnValue ("False" from boolean routes)."""
     assert answer["Message"] == "Error", answer
-    assert answer["ReturnValue"] is None
+    assert answer["ReturnValue"] == refused, answer
     return answer["Details"], answer["ErrorCodes"]
 
 
@@ -713,8 +714,8 @@ def test_other_client_cannot_see_or_change_sessions(api: Api, other_api: Api) ->
     not_found = (["Error: Session not found."], ["session_not_found"])
     assert error_of(other_api.get(f"/rest/v1/sessions/{sid}")) == not_found
     assert error_of(other_api.get(f"/rest/v1/sessions/{sid}/actionlogs")) == not_found
-    assert error_of(other_api.put(f"/rest/v1/sessions/{sid}/cancel")) == not_found
-    assert error_of(other_api.delete(f"/rest/v1/sessions/{sid}")) == not_found
+    assert error_of(other_api.put(f"/rest/v1/sessions/{sid}/cancel"), "False") == not_found
+    assert error_of(other_api.delete(f"/rest/v1/sessions/{sid}"), "False") == not_found
     update = other_api.post(
         "/rest/v1/sessions/updatesession",
         {"userName": other_api.username, "session": {"Id": sid, "Signers": [signer("Buyer 1")]}},

@@ -563,7 +563,10 @@ def check(w: World, route: Route, case: Case, before: dict[str, Any]) -> list[st
     if response.status_code not in case.statuses:
         problems.append(f"{where}: HTTP {response.status_code} {response.text[:200]}")
     if body["Message"] == "Error":
-        if body["ReturnValue"] is not None or not body.get("ErrorCodes"):
+        # "False" from a boolean route that refuses (test_boolean_answers.py); transport
+        # errors (HTTP 4xx) carry none.
+        refused = "False" if route.boolean and response.status_code == 200 else None
+        if body["ReturnValue"] != refused or not body.get("ErrorCodes"):
             problems.append(f"{where}: malformed error envelope {body}")
         problem = _details_ok(body, case) if response.status_code == 200 else None
         if problem:

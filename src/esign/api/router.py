@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from esign.api import encode
 from esign.api.codec import Spec, WireError, canonical_id, decode
 from esign.api.errors import details_for
-from esign.domain.errors import DomainError, RateLimited
+from esign.domain.errors import DomainError, InvalidToken, RateLimited
 from esign.services import auth
 from esign.services.context import Caller, Deps
 
@@ -63,6 +63,9 @@ class Route:
     auth: bool = True
     body: Spec | None = None
     returns: str = ""
+    # Answers ReturnValue "True" when done: refused, it answers "False" (reference §2: "for
+    # boolean RR results ReturnValue is "True" or "False""), except for a bad token (§1).
+    boolean: bool = False
     query: tuple[str, ...] = ()
     regex: re.Pattern[str] = field(init=False)
     int_params: tuple[str, ...] = field(init=False)
@@ -205,8 +208,8 @@ class Dispatcher:
             return _token_only(parsed)
         if not isinstance(parsed, dict):
             return encode.render(
-                encode.failure(
-                    ["Error: The request body must be a JSON object."], ["invalid_request"]
+                _refusal(
+                    route, ["Error: The request body must be a JSON object."], "invalid_request"
                 )
             )
         return decode(route.body, parsed, "")
@@ -225,7 +228,7 @@ class Dispatcher:
             return result if isinstance(result, Response) else encode.render(result)
         except WireError as exc:
             return encode.render(
-                encode.failure([f"Error: {exc.path or 'body'} {exc.problem}."], ["invalid_request"])
+                _refusal(route, [f"Error: {exc.path or 'body'} {exc.problem}."], "invalid_request")
             )
         except RateLimited as exc:
             retry = str(exc.params.get("retry_after", 60))
@@ -233,12 +236,20 @@ class Dispatcher:
                 encode.failure(details_for(exc), [exc.code]), 429, {"Retry-After": retry}
             )
         except DomainError as exc:
-            return encode.render(encode.failure(details_for(exc), [exc.code]))
+            return encode.render(_refusal(route, details_for(exc), exc.code))
         except Exception:  # a bug: log it, never show it
             log.exception("unhandled error in %s %s", route.method, route.path)
             return encode.render(
                 encode.failure(["Error: Internal server error."], ["internal_error"]), 500
             )
+
+
+def _refusal(route: Route, details: list[str], code: str) -> dict[str, Any]:
+    """The answer to a request refused for what it asked (HTTP 200, contract §1)."""
+    answer = encode.failure(details, [code])
+    if route.boolean and code != InvalidToken.code:
+        answer["ReturnValue"] = "False"
+    return answer
 
 
 _UTF8_BOM = b"\xef\xbb\xbf"

@@ -367,7 +367,7 @@ def send_invites(ctx: Ctx) -> dict[str, Any]:
     )
     lines = problem_lines(problems)
     if lines and len(lines) == len(listed):
-        return encode.failure(lines, [p.code for p in problems])
+        return {**encode.failure(lines, [p.code for p in problems]), "ReturnValue": "False"}
     return encode.success("True", lines, ErrorCodes=problem_codes(problems))
 
 
@@ -565,22 +565,40 @@ ROUTES: list[Route] = [
         body=wire.EDIT_BODY,
         query=("username",),
     ),
-    Route("PUT", S + "/cancelPurging/{id}", cancel_purging, "CancelPurgingSession"),
-    Route("PUT", S + "/{id}/start", start_session, "StartSession", query=("returnUrl",)),
+    Route("PUT", S + "/cancelPurging/{id}", cancel_purging, "CancelPurgingSession", boolean=True),
+    Route(
+        "PUT",
+        S + "/{id}/start",
+        start_session,
+        "StartSession",
+        query=("returnUrl",),
+        boolean=True,
+    ),
     Route(
         "PUT",
         S + "/{id}/cancel",
         _status_action(Action.CANCEL),
         "CancelSession",
         query=("returnURL",),
+        boolean=True,
     ),
     Route(
-        "PUT", S + "/{id}/close", _status_action(Action.CLOSE), "CloseSession", query=("returnURL",)
+        "PUT",
+        S + "/{id}/close",
+        _status_action(Action.CLOSE),
+        "CloseSession",
+        query=("returnURL",),
+        boolean=True,
     ),
     Route(
-        "PUT", S + "/{id}/purge", purge_session, "PurgeSessionDocs", query=("returnURL", "purgeNow")
+        "PUT",
+        S + "/{id}/purge",
+        purge_session,
+        "PurgeSessionDocs",
+        query=("returnURL", "purgeNow"),
+        boolean=True,
     ),
-    Route("DELETE", S + "/{id}", _status_action(Action.DELETE), "DeleteSession"),
+    Route("DELETE", S + "/{id}", _status_action(Action.DELETE), "DeleteSession", boolean=True),
     Route("GET", S + "/{id}/actionlogs", action_logs, "GetSessionActionLogs"),
     Route("GET", S + "/{id}/inviteurls", invite_urls, "GetSessionInviteUrls"),
     Route("GET", S + "/{id}/files", session_files, "GetSessionFiles", query=("format",)),
@@ -592,6 +610,7 @@ ROUTES: list[Route] = [
         update_transaction,
         "UpdateTransactionId",
         body=wire.TRANSACTION_BODY,
+        boolean=True,
     ),
     Route(
         "GET",
@@ -604,7 +623,7 @@ ROUTES: list[Route] = [
     Route("POST", V1 + "/templates", save_template, "CreateTemplate", body=wire.TEMPLATE_BODY),
     Route("GET", V1 + "/templates", list_templates, "GetTemplates"),
     Route("GET", V1 + "/templates/{formId}", get_template, "GetTemplate"),
-    Route("DELETE", V1 + "/templates/{formId}", delete_template, "DeleteTemplate"),
+    Route("DELETE", V1 + "/templates/{formId}", delete_template, "DeleteTemplate", boolean=True),
     Route("GET", V1 + "/anchoradjustments", list_adjustments, "GetAnchorAdjustmentCategories"),
     Route(
         "GET", V1 + "/anchoradjustments/{category}", get_adjustments, "GetAnchorAdjustmentCategory"
@@ -621,10 +640,16 @@ ROUTES: list[Route] = [
         V1 + "/anchoradjustments/{category}",
         delete_adjustments,
         "DeleteAnchorAdjustmentCategory",
+        boolean=True,
     ),
     Route("GET", V1 + "/signers/{signerId}/token", signer_token, "GetSignerInviteToken"),
     Route(
-        "PUT", V1 + "/signers/invite", send_invites, "SendSignerEmailInvites", body=wire.INVITE_BODY
+        "PUT",
+        V1 + "/signers/invite",
+        send_invites,
+        "SendSignerEmailInvites",
+        body=wire.INVITE_BODY,
+        boolean=True,
     ),
     Route("PUT", V1 + "/signers", update_signers, "UpdateSigners", body=wire.UPDATE_SIGNERS_BODY),
     Route(
