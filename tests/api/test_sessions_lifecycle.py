@@ -424,6 +424,28 @@ def test_purge_later_waits_72_hours_then_the_sweep_purges(
     assert logs[-1]["IPAddress"] == ""  # the system did it, not a caller
 
 
+def test_past_the_wait_nothing_is_served_or_cancelled_before_the_sweep_runs(
+    api: Api, runtime: Runtime, clock: FakeClock
+) -> None:
+    sid = completed(api)
+    doc = first_doc(api, sid)
+    assert api.put(f"{S}/{sid}/purge")["Message"] == "Success"
+    clock.advance(hours=72, seconds=1)  # the wait is over; no sweep has run yet
+    relogin(api)
+    assert status_of(api, sid) == 10
+    answer = api.put(f"{S}/cancelPurging/{sid}")
+    assert_error(answer, "purge wait ended", code="purge_wait_over")
+    assert answer["ReturnValue"] == "False"
+    assert api.get(f"{S}/{sid}/documents/{doc}/file")["Details"] == [PURGED_TEXT]
+    assert api.get(f"{S}/{sid}/files")["Details"] == [PURGED_TEXT]
+    copy = api.post(
+        f"{S}/copy", {"copyOptions": {}, "session": {"Id": sid}, "userName": api.username}
+    )
+    assert copy["Details"] == [PURGED_TEXT]
+    sweep(runtime)
+    assert status_of(api, sid) == 8
+
+
 def test_waiting_purge_and_case_insensitive_cancel_purging(api: Api) -> None:
     sid = cancelled(api)
     assert api.put(f"{S}/{sid}/purge?purgeNow=false")["Message"] == "Success"

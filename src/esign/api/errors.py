@@ -27,6 +27,8 @@ _TEXT: dict[str, str] = {
     "Try again in a few seconds.",
     "session_purged": "You are attempting to access a session that has been purged.",
     "purge_not_pending": "Error: The session is {status}, not waiting to be purged.",
+    "purge_wait_over": "Error: The purge wait ended at {due} UTC; the session's documents are "
+    "being purged.",
     "document_not_ready": "Error: Document {file_name} is still being processed.",
     "document_failed": "Error: Document {file_name} could not be processed; see its "
     "ProcessingErrors.",

@@ -15,7 +15,7 @@ from esign.api.errors import problem_codes, problem_lines
 from esign.api.router import Ctx, Route
 from esign.domain.enums import LiteSortColumn, SessionStatus
 from esign.domain.errors import SessionPurged, ValidationFailed
-from esign.domain.lifecycle import Action
+from esign.domain.lifecycle import Action, documents_gone
 from esign.domain.model import SigningSession
 from esign.services import (
     adjustments,
@@ -299,7 +299,7 @@ def invite_urls(ctx: Ctx) -> dict[str, Any]:
 
 def session_files(ctx: Ctx) -> dict[str, Any]:
     session = queries.get_session(ctx.deps, ctx.who, ctx.params["id"])
-    if session.status in (SessionStatus.PURGED,):
+    if documents_gone(session, ctx.deps.clock.now()):
         raise SessionPurged(session_id=session.id)
     raise ValidationFailed(
         field="Session",

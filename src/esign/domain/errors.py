@@ -98,6 +98,12 @@ class PurgeNotPending(DomainError):
     code = "purge_not_pending"
 
 
+class PurgeWaitOver(DomainError):
+    """The purge wait has ended: the documents are gone, whether or not the sweep ran yet."""
+
+    code = "purge_wait_over"
+
+
 class DocumentNotReady(DomainError):
     code = "document_not_ready"
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from esign.domain.enums import SessionStatus, SignerStatus, UseSequence
-from esign.domain.errors import PurgeNotPending, SignerActive, WrongStatus
+from esign.domain.errors import PurgeNotPending, PurgeWaitOver, SignerActive, WrongStatus
 from esign.domain.model import SigningSession
 
 S = SessionStatus
@@ -109,9 +109,24 @@ def request_purge(
     return previous
 
 
+def purge_is_due(session: SigningSession, now: datetime) -> bool:
+    """The purge wait is over; the sweep purges it within a minute."""
+    due = session.purge_due_at
+    return due is not None and due <= now and session.status in (S.TO_BE_PURGED, S.DELETED)
+
+
+def documents_gone(session: SigningSession, now: datetime) -> bool:
+    """Purged, or as good as purged: past the end of its purge wait, no byte is served, so a
+    sweep that runs late never lengthens the wait the client chose."""
+    return session.status is S.PURGED or purge_is_due(session, now)
+
+
 def cancel_purge(session: SigningSession, now: datetime) -> None:
     if session.status is not S.TO_BE_PURGED or session.status_before_purge is None:
         raise PurgeNotPending(status=session.status.label)
+    if purge_is_due(session, now):  # (reference §2.6: "inside the wait window" only)
+        assert session.purge_due_at is not None
+        raise PurgeWaitOver(due=session.purge_due_at.strftime("%Y-%m-%d %H:%M:%S"))
     _move(session, session.status_before_purge, now)
     session.purge_due_at = None
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO
 
 from esign.domain import documents as rules
+from esign.domain import lifecycle
 from esign.domain.audit import SYSTEM, AuditKind
-from esign.domain.enums import ProcessingStatus, SessionStatus
+from esign.domain.enums import ProcessingStatus
 from esign.domain.errors import (
     DocumentFailed,
     DocumentNotFound,
@@ -202,7 +204,7 @@ def page_image(
     to 100..2000), rendered once per page and width and then served from the blob store."""
     with deps.uow(write=False) as uow:
         session = load(uow, caller, session_id)
-        doc = _viewable(session, document_id)
+        doc = _viewable(session, document_id, deps.clock.now())
         if not 1 <= page_number <= (doc.page_count or 0):
             raise ValidationFailed(
                 field="pageNumber", reason=f"must be between 1 and {doc.page_count}"
@@ -217,11 +219,11 @@ def page_image(
     return png
 
 
-def _viewable(session: SigningSession, document_id: str) -> Document:
+def _viewable(session: SigningSession, document_id: str, now: datetime) -> Document:
     doc = session.document(document_id.strip())
     if doc is None:
         raise DocumentNotFound(document_id=document_id)
-    if session.status is SessionStatus.PURGED or doc.blob_key is None:
+    if lifecycle.documents_gone(session, now) or doc.blob_key is None:
         raise SessionPurged(session_id=session.id)
     if doc.processing_status is ProcessingStatus.PENDING:
         raise DocumentNotReady(file_name=doc.file_name)
@@ -238,7 +240,7 @@ def document_file(
     take it from under a download, and a 100 MB PDF is streamed, never held whole."""
     with deps.uow(write=False) as uow:
         session = load(uow, caller, session_id)
-    doc = _viewable(session, document_id)
+    doc = _viewable(session, document_id, deps.clock.now())
     assert doc.blob_key is not None
     try:
         with deps.blobs.local_file(doc.blob_key) as path:

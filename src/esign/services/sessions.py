@@ -340,9 +340,9 @@ def copy_session(
             source_owner = uow.users.get(caller.client_id, source.owner_user_id)
             assert source_owner is not None
             owner_user = owner(uow, caller, source_owner.username)
-    if source.status in (SessionStatus.PURGED,):
-        raise SessionPurged(session_id=source.id)
     now = deps.clock.now()
+    if lifecycle.documents_gone(source, now):
+        raise SessionPurged(session_id=source.id)
     info = SessionInfo(**{f: getattr(source.info, f) for f in SessionInfo.__slots__})
     info.expires_on = None  # the vendor never copies the expiry date
     session = _draft(caller, owner_user, info, now)
