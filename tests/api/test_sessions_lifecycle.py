@@ -653,3 +653,12 @@ def test_purge_now_reads_the_usual_spellings_of_yes(api: Api) -> None:
         answer = api.put(f"{S}/{sid}/purge?returnURL=x&purgeNow={value}")
         assert answer["ReturnValue"] == "True", answer
         assert status_of(api, sid) == status, value
+
+
+def test_purge_now_that_is_neither_yes_nor_no_is_refused(api: Api) -> None:
+    sid = cancelled(api)
+    answer = api.put(f"{S}/{sid}/purge?purgeNow=garbage")
+    assert_error(answer, "purgeNow must be true or false", code="invalid_request")
+    assert status_of(api, sid) == 4  # nothing done
+    assert api.put(f"{S}/{sid}/purge?purgeNow=")["ReturnValue"] == "True"  # empty: not given
+    assert status_of(api, sid) == 10

@@ -150,6 +150,15 @@ def _number(spec: Spec, value: Any, path: str) -> float:
 
 # A yes in a query flag (`purgeNow=yes`); JSON booleans stay strict (`_bool`).
 YES_WORDS = ("true", "1", "yes", "on")
+NO_WORDS = ("false", "0", "no", "off", "")
+
+
+def query_flag(name: str, text: str) -> bool:
+    """A yes/no query value (`purgeNow=true`); anything else is an error naming it."""
+    word = text.strip().lower()
+    if word not in YES_WORDS and word not in NO_WORDS:
+        raise WireError(name, f"must be true or false, not '{text[:50]}'")
+    return word in YES_WORDS
 
 
 def _bool(spec: Spec, value: Any, path: str) -> bool:

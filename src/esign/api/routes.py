@@ -10,7 +10,7 @@ from urllib.parse import quote
 from starlette.responses import Response, StreamingResponse
 
 from esign.api import encode, wire
-from esign.api.codec import YES_WORDS, WireError
+from esign.api.codec import WireError, query_flag
 from esign.api.errors import problem_codes, problem_lines
 from esign.api.router import Ctx, Route
 from esign.domain.enums import LiteSortColumn, SessionStatus
@@ -208,7 +208,7 @@ def _status_action(action: Action) -> Any:
 
 
 def purge_session(ctx: Ctx) -> dict[str, Any]:
-    purge_now = ctx.arg("purgeNow", "false").strip().lower() in YES_WORDS
+    purge_now = query_flag("purgeNow", ctx.arg("purgeNow"))
     lifecycle.purge_session(ctx.deps, ctx.who, ctx.params["id"], purge_now)
     return encode.success("True")
 
