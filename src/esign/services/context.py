@@ -27,7 +27,8 @@ from esign.services.views import RenderedViews
 class Limits:
     max_session_bytes: int = 100 * 1024 * 1024
     max_pages: int = 500
-    max_page_size: int = 50
+    max_page_size: int = 50  # the lite listing (reference S14: "pageSize ≤ 50")
+    max_id_page_size: int = 1000  # the archived, deleted and expired id lists (no vendor cap)
     auth_failures_per_window: int = 10  # per source address, and per user
     # Per client: guesses spread over many addresses and usernames (decision 0006).
     auth_failures_per_client_window: int = 100

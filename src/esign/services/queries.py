@@ -48,11 +48,9 @@ def session_answer(
     return answer
 
 
-def _page_bounds(deps: Deps, page_size: int, page_num: int) -> None:
-    if not 1 <= page_size <= deps.limits.max_page_size:
-        raise ValidationFailed(
-            field="pageSize", reason=f"must be between 1 and {deps.limits.max_page_size}"
-        )
+def _page_bounds(page_size: int, page_num: int, largest: int) -> None:
+    if not 1 <= page_size <= largest:
+        raise ValidationFailed(field="pageSize", reason=f"must be between 1 and {largest}")
     if page_num < 0:
         raise ValidationFailed(field="pageNum", reason="must be 0 or more (pages count from 0)")
 
@@ -67,7 +65,7 @@ def lite_sessions(
     sort: LiteSortColumn,
     descending: bool,
 ) -> Page:
-    _page_bounds(deps, page_size, page_num)
+    _page_bounds(page_size, page_num, deps.limits.max_page_size)
     with deps.uow(write=False) as uow:
         user = owner(uow, caller, username)
         return uow.sessions.lite_page(
@@ -78,7 +76,7 @@ def lite_sessions(
 def sessions_with_status(
     deps: Deps, caller: Caller, status: SessionStatus, page_size: int, page_num: int
 ) -> tuple[list[str], int]:
-    _page_bounds(deps, page_size, page_num)
+    _page_bounds(page_size, page_num, deps.limits.max_id_page_size)
     with deps.uow(write=False) as uow:
         return uow.sessions.ids_with_status(caller.client_id, status, page_size, page_num)
 
