@@ -290,7 +290,11 @@ def test_delete_keeps_documents_and_refuses_purged(api: Api, runtime: Runtime) -
     assert code == 200 and ctype == "application/pdf" and body.startswith(b"%PDF-")
     other = new_session(api)
     force_status(runtime, api, other, SessionStatus.PURGED)
-    assert_error(api.delete(f"{S}/{other}"), "Purged", code="wrong_status")
+    assert_error(
+        api.delete(f"{S}/{other}"),
+        "The session is Purged; DeleteSession is not allowed in that status.",
+        code="wrong_status",
+    )
     assert status_of(api, other) == 8
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from esign.api.errors import text
 from esign.domain import lifecycle
 from esign.domain.enums import SessionStatus, SignerStatus, UseSequence
 from esign.domain.errors import PurgeNotPending, SignerActive, WrongStatus
@@ -268,3 +269,10 @@ def test_only_sent_sessions_invite(status: SessionStatus) -> None:
     session = make_session(status)
     assert lifecycle.invite_due_signers(session, NOW) == []
     assert all(s.status is G.PENDING_INVITE for s in session.signers)
+
+
+def test_every_refusable_action_is_named_as_the_callers_operation() -> None:
+    system = {Action.EXPIRE, Action.COMPLETE, Action.ARCHIVE}  # the server's own, never refused
+    for action in set(Action) - system:
+        message = text("wrong_status", {"action": action.value, "status": "Purged"})
+        assert action.value not in message, message

@@ -47,8 +47,26 @@ _TEXT: dict[str, str] = {
 }
 
 
+# What a refused action is called in an answer: the operation the caller made.
+_OPERATIONS = {
+    "update": "UpdateSession",
+    "start": "StartSession",
+    "pause": "EditSession",
+    "cancel": "CancelSession",
+    "close": "CloseSession",
+    "delete": "DeleteSession",
+    "purge": "PurgeSessionDocs",
+    "update_transaction": "UpdateTransactionId",
+    "invite": "SendSignerEmailInvites",
+    "update_signers": "UpdateSigners",
+    "issue_link": "issuing signer links",
+}
+
+
 def text(code: str, params: dict[str, Any]) -> str:
     values = dict(params)
+    if "action" in values:
+        values["action"] = _OPERATIONS.get(str(values["action"]), values["action"])
     if "reason" in values:
         reason = str(values["reason"])
         values["reason_sentence"] = reason[:1].upper() + reason[1:].rstrip(".") + "."
