@@ -750,6 +750,14 @@ def copy(
     return api.post(f"{S}/copy", body)
 
 
+def test_copy_version_is_0_or_1(api: Api) -> None:
+    source = new_session(api)
+    for version in (0, 1):
+        assert copy(api, source, options={"Version": version})["Message"] == "Success"
+    refused = copy(api, source, options={"Version": 7})
+    assert_error(refused, "copyOptions.Version must be 0", code="validation_failed")
+
+
 def test_copy_makes_a_new_draft_with_the_same_documents(
     api: Api, runtime: Runtime, clock: FakeClock
 ) -> None:

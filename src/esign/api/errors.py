@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from esign.domain.errors import DomainError
+from esign.domain.lifecycle import Action
 from esign.domain.model import Problem
 
 _TEXT: dict[str, str] = {
@@ -48,18 +49,18 @@ _TEXT: dict[str, str] = {
 
 
 # What a refused action is called in an answer: the operation the caller made.
-_OPERATIONS = {
-    "update": "UpdateSession",
-    "start": "StartSession",
-    "pause": "EditSession",
-    "cancel": "CancelSession",
-    "close": "CloseSession",
-    "delete": "DeleteSession",
-    "purge": "PurgeSessionDocs",
-    "update_transaction": "UpdateTransactionId",
-    "invite": "SendSignerEmailInvites",
-    "update_signers": "UpdateSigners",
-    "issue_link": "issuing signer links",
+_OPERATIONS: dict[str, str] = {
+    Action.UPDATE: "UpdateSession",
+    Action.START: "StartSession",
+    Action.PAUSE: "EditSession",
+    Action.CANCEL: "CancelSession",
+    Action.CLOSE: "CloseSession",
+    Action.DELETE: "DeleteSession",
+    Action.PURGE: "PurgeSessionDocs",
+    Action.UPDATE_TRANSACTION: "UpdateTransactionId",
+    Action.INVITE: "SendSignerEmailInvites",
+    Action.UPDATE_SIGNERS: "UpdateSigners",
+    Action.ISSUE_LINK: "issuing signer links",
 }
 
 

@@ -328,10 +328,20 @@ def invite_turn(
         events.signer_status_changed(deps, uow, client, session, signer)
 
 
+# 0: the original documents; 1: as they stand, signed so far. Until signing writes values into
+# documents (the signing issue), both are the prepared documents (decision 0029).
+COPY_VERSIONS = (0, 1)
+
+
 def copy_session(
     deps: Deps, caller: Caller, username: str, options: CopyOptions, cmd: SessionInput
 ) -> SessionResult:
     """CopySigningSession: a new Draft with the source's documents and signers."""
+    if options.version not in COPY_VERSIONS:
+        raise ValidationFailed(
+            field="copyOptions.Version",
+            reason="must be 0 (the original documents) or 1 (the documents as they stand)",
+        )
     source_id = cmd.session_id or ""
     with deps.uow(write=False) as uow:
         owner_user = owner(uow, caller, username) if username.strip() else None
