@@ -51,6 +51,10 @@ def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return out
 
 
+def due_ids(runtime: Runtime) -> list[str]:
+    return [job_id for job_id, _ in job_service.due_jobs(runtime.deps)]
+
+
 def _cancelled_draft(api: Api) -> str:
     """One SessionStatus webhook: a Draft without signers, cancelled."""
     sid: str = api.create_session(signers=[])["SigningSessionId"]
@@ -71,7 +75,7 @@ def test_a_finished_job_does_nothing_the_second_time(runtime: Runtime, runs: Pat
     assert completed_runs(runs) == ["one"]
     row = job_row(runtime, job_id)
     assert row["status"] == JobStatus.DONE.value and row["attempts"] == 1
-    assert job_service.due_job_ids(runtime.deps) == []
+    assert due_ids(runtime) == []
 
 
 def test_a_dispatched_job_runs_once_however_often_it_is_queued(
@@ -94,7 +98,7 @@ def test_the_same_key_is_recorded_once(runtime: Runtime) -> None:
     with runtime.deps.uow() as uow:
         assert uow.jobs.add(job()) is False
         uow.commit()
-    assert len(job_service.due_job_ids(runtime.deps)) == 1
+    assert len(due_ids(runtime)) == 1
 
 
 def test_a_job_waits_for_its_time(runtime: Runtime, runs: Path, clock: FakeClock) -> None:
@@ -103,9 +107,9 @@ def test_a_job_waits_for_its_time(runtime: Runtime, runs: Path, clock: FakeClock
         uow.jobs.add(job)
         uow.commit()
     assert job_service.run_job(runtime.deps, job.id) is None
-    assert job_service.due_job_ids(runtime.deps) == []
+    assert due_ids(runtime) == []
     clock.advance(hours=1)
-    assert job_service.due_job_ids(runtime.deps) == [job.id]
+    assert due_ids(runtime) == [job.id]
     runtime.jobs.sweep()
     runtime.jobs.drain()
     assert completed_runs(runs) == ["later"]
@@ -137,7 +141,7 @@ def test_a_failing_job_backs_off_then_gives_up(
     assert row["attempts"] == job_service.MAX_ATTEMPTS
     assert len(calls) == job_service.MAX_ATTEMPTS
     clock.advance(days=1)
-    assert job_service.due_job_ids(runtime.deps) == []
+    assert due_ids(runtime) == []
 
 
 def test_an_unknown_job_type_fails_without_killing_the_runner(runtime: Runtime) -> None:
@@ -283,11 +287,11 @@ def test_a_job_the_queue_never_got_is_found_by_the_sweep(runtime: Runtime, runs:
     job_id = record_job(runtime, "test.append", {"tag": "lost"}, dispatch=False)
     assert runtime.jobs.drain() == 0
     assert completed_runs(runs) == []
-    assert job_service.due_job_ids(runtime.deps) == [job_id]
+    assert due_ids(runtime) == [job_id]
     runtime.jobs.sweep()
     assert runtime.jobs.drain() == 1
     assert completed_runs(runs) == ["lost"]
-    assert job_service.due_job_ids(runtime.deps) == []
+    assert due_ids(runtime) == []
 
 
 def test_a_job_whose_runner_died_is_taken_over_after_its_lease(

@@ -100,10 +100,6 @@ def due_jobs(deps: Deps, limit: int = 500) -> list[tuple[str, str]]:
         return uow.jobs.due(deps.clock.now(), limit)
 
 
-def due_job_ids(deps: Deps, limit: int = 500) -> list[str]:
-    return [job_id for job_id, _ in due_jobs(deps, limit)]
-
-
 def sweep_sessions(deps: Deps, limit: int = 200) -> int:
     """Expire, purge and archive what is due; return how many sessions were handled."""
     now = deps.clock.now()
