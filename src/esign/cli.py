@@ -319,8 +319,11 @@ def cmd_users(args: argparse.Namespace, rt: Runtime) -> int:
 
 def cmd_audit(args: argparse.Namespace, rt: Runtime) -> int:
     report = queries.verify_audit(rt.deps, args.session_id)
-    if report.events == 0:
-        print(f"session {args.session_id}: no audit events")
+    if report.events == 0 and not report.session_found:
+        print(f"esign: no session {args.session_id}", file=sys.stderr)
+        return 2
+    if report.events == 0:  # every session starts with its creation event
+        print(f"BROKEN: session {args.session_id} has no audit events; its trail was deleted")
         return 1
     if report.broken is not None:
         b = report.broken

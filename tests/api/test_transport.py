@@ -573,6 +573,31 @@ def test_openapi_lists_every_route(api: Api) -> None:
     assert count == len({(r.method, r.path) for r in ROUTES})
 
 
+def _operation(api: Api, method: str, path: str) -> dict[str, Any]:
+    operation: dict[str, Any] = api.http.get("/openapi.json").json()["paths"][path][method]
+    return operation
+
+
+def test_openapi_types_numbers_headers_and_files(api: Api) -> None:
+    lite = _operation(api, "get", "/rest/v1/sessions/archived/{pageSize}/{pageNum}")
+    kinds = {p["name"]: p["schema"]["type"] for p in lite["parameters"] if p["in"] == "path"}
+    assert kinds == {"pageSize": "integer", "pageNum": "integer"}
+    for path in (
+        "/rest/v1/gettoken/{salt}",
+        "/rest/v1/tokenusernamepassword/{userName}/{salt}",
+        "/rest/v1/authenticateuser/{userName}/{salt}",
+    ):
+        headers = [p for p in _operation(api, "get", path)["parameters"] if p["in"] == "header"]
+        assert [(h["name"], h["required"]) for h in headers] == [("Authorization", True)], path
+    pdf = _operation(api, "get", "/rest/v1/sessions/{id}/documents/{documentId}/file")
+    assert set(pdf["responses"]["200"]["content"]) == {"application/pdf", "application/json"}
+    png = _operation(api, "get", "/rest/v1/sessions/{id}/documents/{documentId}/pages/{pageNumber}")
+    assert "image/png" in png["responses"]["200"]["content"]
+    session = _operation(api, "get", "/rest/v1/sessions/{id}")
+    assert set(session["responses"]["200"]["content"]) == {"application/json"}
+    assert {"404", "405"} <= set(session["responses"])
+
+
 def test_docs_page_is_self_contained(api: Api) -> None:
     response = api.http.get("/docs")
     assert response.status_code == 200

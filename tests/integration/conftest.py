@@ -24,13 +24,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from esign import cli
 from esign.app import Runtime, build_runtime
 from esign.config import Settings
 from esign.domain.jobs import Job
 from esign.services import jobs as job_service
 from esign.services.context import new_id
 from esign.storage import tables as t
+from tests.api.cli import run_cli as run_in_process
 from tests.conftest import Api
 
 # The console script installed beside the interpreter running the tests.
@@ -317,14 +317,8 @@ def run_cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], rt: Runtime, *args: str
 ) -> tuple[int, str]:
     """`esign ARGS --data-dir …` in this process, on the runtime's database; (code, stdout)."""
-    if rt.settings.database_url:
-        monkeypatch.setenv("ESIGN_DATABASE_URL", rt.settings.database_url)
-    else:
-        monkeypatch.delenv("ESIGN_DATABASE_URL", raising=False)
-    monkeypatch.delenv("ESIGN_REDIS_URL", raising=False)
-    capsys.readouterr()
-    code = cli.main([*args, "--data-dir", str(rt.settings.data_dir)])
-    return code, capsys.readouterr().out
+    code, out, _ = run_in_process(monkeypatch, capsys, rt, *args)
+    return code, out
 
 
 def process_env(rt: Runtime, **extra: str) -> dict[str, str]:

@@ -176,9 +176,20 @@ def test_unknown_session_is_not_ok(
     code, out = run_cli(
         monkeypatch, capsys, runtime, "audit", "verify", "00000000-0000-0000-0000-000000000000"
     )
+    assert (code, out) == (2, "")  # "no session …" on stderr: not a broken trail, no trail
+
+
+def test_a_session_whose_whole_trail_was_deleted_is_broken(
+    runtime: Runtime,
+    history: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with runtime.engine.begin() as conn:
+        conn.execute(delete(t.audit_events).where(t.audit_events.c.session_id == history))
+    code, out = run_cli(monkeypatch, capsys, runtime, "audit", "verify", history)
     assert code == 1
-    assert "no audit events" in out
-    assert "OK" not in out
+    assert out.startswith(f"BROKEN: session {history} has no audit events"), out
 
 
 @pytest.mark.parametrize(

@@ -78,6 +78,51 @@ def schema(spec: Spec, components: dict[str, Any]) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{spec.name}"}
 
 
+_ANSWER = "The envelope; Message says Success or Error"
+_FILE_ANSWER = "The file; a refusal is the JSON envelope with Message: Error"
+_ENVELOPE_REF = {"$ref": "#/components/schemas/Envelope"}
+
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    segments = [s.strip("{}") for s in route.path.split("/") if s.startswith("{")]
+    found: list[dict[str, Any]] = [
+        {
+            "name": name.removesuffix(":int"),
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer" if name.endswith(":int") else "string"},
+        }
+        for name in segments
+    ]
+    found += [
+        {"name": q, "in": "query", "required": False, "schema": {"type": "string"}}
+        for q in route.query
+    ]
+    if route.credential:
+        found.append(
+            {
+                "name": "Authorization",
+                "in": "header",
+                "required": True,
+                "description": route.credential,
+                "schema": {"type": "string"},
+            }
+        )
+    return found
+
+
+def _content(media: tuple[str, ...]) -> dict[str, Any]:
+    content: dict[str, Any] = {"application/json": {"schema": _ENVELOPE_REF}}
+    for kind in media:
+        if kind != "application/json":
+            content[kind] = {"schema": {"type": "string", "format": "binary"}}
+    return content
+
+
+def _transport(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ENVELOPE_REF}}}
+
+
 def document(routes: list[Route], version: str) -> dict[str, Any]:
     components: dict[str, Any] = {"Envelope": ENVELOPE}
     paths: dict[str, dict[str, Any]] = {}
@@ -86,27 +131,14 @@ def document(routes: list[Route], version: str) -> dict[str, Any]:
         op: dict[str, Any] = {
             "summary": route.summary,
             "operationId": f"{route.method.lower()}{path}",
-            "parameters": [
-                {
-                    "name": p.strip("{}"),
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-                for p in path.split("/")
-                if p.startswith("{")
-            ]
-            + [
-                {"name": q, "in": "query", "required": False, "schema": {"type": "string"}}
-                for q in route.query
-            ],
+            "parameters": _parameters(route),
             "responses": {
                 "200": {
-                    "description": "The envelope; Message says Success or Error",
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}
-                    },
-                }
+                    "description": _ANSWER if not route.media else _FILE_ANSWER,
+                    "content": _content(route.media),
+                },
+                "404": _transport("No such endpoint (ErrorCodes: not_found)"),
+                "405": _transport("Another method is expected (ErrorCodes: method_not_allowed)"),
             },
         }
         if route.auth:

@@ -67,6 +67,11 @@ class Route:
     # boolean RR results ReturnValue is "True" or "False""), except for a bad token (§1).
     boolean: bool = False
     query: tuple[str, ...] = ()
+    # A route without a token that reads its credential from the Authorization header
+    # all the same (GetToken: the encrypted API key): what the header carries, for OpenAPI.
+    credential: str = ""
+    # What a successful answer is when not the JSON envelope (a PDF, a PNG); refusals stay JSON.
+    media: tuple[str, ...] = ()
     regex: re.Pattern[str] = field(init=False)
     int_params: tuple[str, ...] = field(init=False)
 

@@ -249,6 +249,10 @@ class SessionRepository(Protocol):
         """Whether any stored session or template still refers to that blob."""
         ...
 
+    def client_holding(self, session_id: str) -> str | None:
+        """The id of the client the session belongs to (operator commands, any client)."""
+        ...
+
     def find_by_signer(self, client_id: str, signer_id: str) -> str | None:
         """The id of the session holding that signer."""
         ...

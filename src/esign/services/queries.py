@@ -98,6 +98,7 @@ def action_logs(deps: Deps, caller: Caller, session_id: str) -> list[AuditEvent]
 
 @dataclass(frozen=True, slots=True)
 class ChainReport:
+    session_found: bool
     events: int
     head: str
     broken: ChainBreak | None
@@ -106,8 +107,10 @@ class ChainReport:
 def verify_audit(deps: Deps, session_id: str) -> ChainReport:
     """For operators (`esign audit verify`): check a session's hash chain, any client."""
     with deps.uow(write=False) as uow:
+        found = uow.sessions.client_holding(session_id) is not None
         trail = uow.audit.for_session(session_id)
-    return ChainReport(len(trail), trail[-1].hash if trail else "", verify_chain(trail))
+    head = trail[-1].hash if trail else ""
+    return ChainReport(found, len(trail), head, verify_chain(trail))
 
 
 def roles(deps: Deps, caller: Caller) -> list[str]:

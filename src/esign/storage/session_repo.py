@@ -174,6 +174,9 @@ class SessionRepo:
             self._c.execute(q.limit(1)).first() is not None for q in (by_session, by_template)
         )
 
+    def client_holding(self, session_id: str) -> str | None:
+        return self._c.execute(select(_s.client_id).where(_s.id == session_id)).scalar()
+
     def find_by_signer(self, client_id: str, signer_id: str) -> str | None:
         return self._c.execute(
             select(_g.session_id).where(_g.id == signer_id, _g.client_id == client_id)
