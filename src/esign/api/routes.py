@@ -467,6 +467,12 @@ def webhook_deliveries(ctx: Ctx) -> dict[str, Any]:
 
 S = "/rest/v1/sessions"
 
+
+def _yes_no(method: str, path: str, handler: Any, summary: str, **options: Any) -> Route:
+    """A route that answers ReturnValue "True" when done and "False" when refused."""
+    return Route(method, path, handler, summary, boolean=True, **options)
+
+
 ROUTES: list[Route] = [
     Route("GET", V1 + "/health", health, "Liveness check", auth=False),
     Route("GET", V1 + "/encrypt/{plainText}/{salt}", encrypt, "EncryptString", auth=False),
@@ -568,40 +574,22 @@ ROUTES: list[Route] = [
         body=wire.EDIT_BODY,
         query=("username",),
     ),
-    Route("PUT", S + "/cancelPurging/{id}", cancel_purging, "CancelPurgingSession", boolean=True),
-    Route(
-        "PUT",
-        S + "/{id}/start",
-        start_session,
-        "StartSession",
-        query=("returnUrl",),
-        boolean=True,
-    ),
-    Route(
+    _yes_no("PUT", S + "/cancelPurging/{id}", cancel_purging, "CancelPurgingSession"),
+    _yes_no("PUT", S + "/{id}/start", start_session, "StartSession", query=("returnUrl",)),
+    _yes_no(
         "PUT",
         S + "/{id}/cancel",
         _status_action(Action.CANCEL),
         "CancelSession",
         query=("returnURL",),
-        boolean=True,
     ),
-    Route(
-        "PUT",
-        S + "/{id}/close",
-        _status_action(Action.CLOSE),
-        "CloseSession",
-        query=("returnURL",),
-        boolean=True,
+    _yes_no(
+        "PUT", S + "/{id}/close", _status_action(Action.CLOSE), "CloseSession", query=("returnURL",)
     ),
-    Route(
-        "PUT",
-        S + "/{id}/purge",
-        purge_session,
-        "PurgeSessionDocs",
-        query=("returnURL", "purgeNow"),
-        boolean=True,
+    _yes_no(
+        "PUT", S + "/{id}/purge", purge_session, "PurgeSessionDocs", query=("returnURL", "purgeNow")
     ),
-    Route("DELETE", S + "/{id}", _status_action(Action.DELETE), "DeleteSession", boolean=True),
+    _yes_no("DELETE", S + "/{id}", _status_action(Action.DELETE), "DeleteSession"),
     Route("GET", S + "/{id}/actionlogs", action_logs, "GetSessionActionLogs"),
     Route("GET", S + "/{id}/inviteurls", invite_urls, "GetSessionInviteUrls"),
     Route(
@@ -620,13 +608,12 @@ ROUTES: list[Route] = [
         media=("application/pdf",),
     ),
     Route("GET", S + "/{id}", get_session, "GetSession"),
-    Route(
+    _yes_no(
         "PUT",
         V1 + "/transaction/UpdateTxId",
         update_transaction,
         "UpdateTransactionId",
         body=wire.TRANSACTION_BODY,
-        boolean=True,
     ),
     Route(
         "GET",
@@ -640,7 +627,7 @@ ROUTES: list[Route] = [
     Route("POST", V1 + "/templates", save_template, "CreateTemplate", body=wire.TEMPLATE_BODY),
     Route("GET", V1 + "/templates", list_templates, "GetTemplates"),
     Route("GET", V1 + "/templates/{formId}", get_template, "GetTemplate"),
-    Route("DELETE", V1 + "/templates/{formId}", delete_template, "DeleteTemplate", boolean=True),
+    _yes_no("DELETE", V1 + "/templates/{formId}", delete_template, "DeleteTemplate"),
     Route("GET", V1 + "/anchoradjustments", list_adjustments, "GetAnchorAdjustmentCategories"),
     Route(
         "GET", V1 + "/anchoradjustments/{category}", get_adjustments, "GetAnchorAdjustmentCategory"
@@ -652,21 +639,15 @@ ROUTES: list[Route] = [
         "PutAnchorAdjustmentCategory",
         body=wire.ADJUSTMENT_BODY,
     ),
-    Route(
+    _yes_no(
         "DELETE",
         V1 + "/anchoradjustments/{category}",
         delete_adjustments,
         "DeleteAnchorAdjustmentCategory",
-        boolean=True,
     ),
     Route("GET", V1 + "/signers/{signerId}/token", signer_token, "GetSignerInviteToken"),
-    Route(
-        "PUT",
-        V1 + "/signers/invite",
-        send_invites,
-        "SendSignerEmailInvites",
-        body=wire.INVITE_BODY,
-        boolean=True,
+    _yes_no(
+        "PUT", V1 + "/signers/invite", send_invites, "SendSignerEmailInvites", body=wire.INVITE_BODY
     ),
     Route("PUT", V1 + "/signers", update_signers, "UpdateSigners", body=wire.UPDATE_SIGNERS_BODY),
     Route(
