@@ -468,6 +468,9 @@ def webhook_deliveries(ctx: Ctx) -> dict[str, Any]:
 S = "/rest/v1/sessions"
 
 
+_FILES = ("application/json", "application/zip")  # the files as JSON, or one zip (?format=zip)
+
+
 def _yes_no(method: str, path: str, handler: Any, summary: str, **options: Any) -> Route:
     """A route that answers ReturnValue "True" when done and "False" when refused."""
     return Route(method, path, handler, summary, boolean=True, **options)
@@ -547,7 +550,14 @@ ROUTES: list[Route] = [
         "GetSessionsLiteByTransactionId",
         query=("colName", "sortOrder"),
     ),
-    Route("GET", S + "/archived/{id}/files", session_files, "GetArchivedSessionFiles"),
+    Route(
+        "GET",
+        S + "/archived/{id}/files",
+        session_files,
+        "GetArchivedSessionFiles",
+        query=("format",),
+        media=_FILES,
+    ),
     Route(
         "GET",
         S + "/archived/{pageSize:int}/{pageNum:int}",
@@ -598,7 +608,7 @@ ROUTES: list[Route] = [
         session_files,
         "GetSessionFiles",
         query=("format",),
-        media=("application/json", "application/zip"),
+        media=_FILES,
     ),
     Route(
         "GET",
