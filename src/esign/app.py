@@ -9,13 +9,14 @@ from typing import Any
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from esign import __version__
-from esign.api import openapi
+from esign.api import encode, openapi
 from esign.api.router import Dispatcher
 from esign.api.routes import ROUTES
 from esign.config import Settings
@@ -111,7 +112,8 @@ def build_app(runtime: Runtime) -> ASGIApp:
             StarletteRoute("/", root),
             StarletteRoute("/openapi.json", openapi_json),
             StarletteRoute("/docs", docs),
-        ]
+        ],
+        exception_handlers={HTTPException: _page_refusal},
     )
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -125,3 +127,17 @@ def build_app(runtime: Runtime) -> ASGIApp:
 
 
 _PAGES = frozenset({"/", "/openapi.json", "/docs"})
+
+
+async def _page_refusal(request: Request, exc: Exception) -> Response:
+    """A page asked with another method than GET: the API's envelope, as everywhere else."""
+    assert isinstance(exc, HTTPException)
+    return encode.render(
+        encode.failure(
+            [f"Error: {request.method} is not allowed here; use GET."], ["method_not_allowed"]
+        )
+        if exc.status_code == 405
+        else encode.failure([f"Error: {exc.detail}."], ["invalid_request"]),
+        exc.status_code,
+        dict(exc.headers or {}),
+    )

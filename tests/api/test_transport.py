@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import timedelta, timezone
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from esign.api.routes import ROUTES
@@ -615,3 +616,16 @@ def test_root_redirects_to_docs(api: Api) -> None:
     response = api.http.get("/", follow_redirects=False)
     assert response.status_code in (302, 307)
     assert response.headers["location"].endswith("/docs")
+
+
+@pytest.mark.parametrize("path", ["/", "/docs", "/openapi.json"])
+def test_pages_refuse_other_methods_in_the_envelope(api: Api, path: str) -> None:
+    response = api.http.request("PATCH", path)
+    assert response.status_code == 405
+    assert "GET" in response.headers["allow"]
+    assert response.json() == {
+        "Message": "Error",
+        "Details": ["Error: PATCH is not allowed here; use GET."],
+        "ReturnValue": None,
+        "ErrorCodes": ["method_not_allowed"],
+    }
