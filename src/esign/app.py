@@ -9,15 +9,14 @@ from typing import Any
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from esign import __version__
-from esign.api import encode, openapi
-from esign.api.router import Dispatcher
+from esign.api import openapi
+from esign.api.router import Dispatcher, method_not_allowed
 from esign.api.routes import ROUTES
 from esign.config import Settings
 from esign.identity.crypto import ScryptPasswordHasher, ServerCipher, load_or_create_master_key
@@ -113,7 +112,7 @@ def build_app(runtime: Runtime) -> ASGIApp:
             StarletteRoute("/openapi.json", openapi_json),
             StarletteRoute("/docs", docs),
         ],
-        exception_handlers={HTTPException: _page_refusal},
+        exception_handlers={405: _page_refusal},
     )
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -130,14 +129,5 @@ _PAGES = frozenset({"/", "/openapi.json", "/docs"})
 
 
 async def _page_refusal(request: Request, exc: Exception) -> Response:
-    """A page asked with another method than GET: the API's envelope, as everywhere else."""
-    assert isinstance(exc, HTTPException)
-    return encode.render(
-        encode.failure(
-            [f"Error: {request.method} is not allowed here; use GET."], ["method_not_allowed"]
-        )
-        if exc.status_code == 405
-        else encode.failure([f"Error: {exc.detail}."], ["invalid_request"]),
-        exc.status_code,
-        dict(exc.headers or {}),
-    )
+    """A page asked with another method than GET: the API's 405, as everywhere else."""
+    return method_not_allowed(request.method, "GET")

@@ -181,7 +181,7 @@ def test_send_invites_reports_each_refused_signer(api: Api, runtime: Runtime) ->
     assert any("finished" in line for line in answer["Details"])
     # When nothing at all could be done, the answer is an error.
     answer = invite(api, sid, "ghost-signer", who["Buyer 2"])
-    assert answer["Message"] == "Error"
+    assert answer["Message"] == "Error" and answer["ReturnValue"] == "False"
     assert answer["ErrorCodes"] == ["signer_not_found", "signer_finished"]
 
 

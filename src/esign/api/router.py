@@ -123,15 +123,7 @@ class Dispatcher:
         method = scope["method"]
         chosen = next(((r, m) for r, m in matches if r.method == method), None)
         if chosen is None:
-            allowed = ", ".join(sorted({r.method for r, _ in matches}))
-            return encode.render(
-                encode.failure(
-                    [f"Error: {method} is not allowed here; use {allowed}."],
-                    ["method_not_allowed"],
-                ),
-                405,
-                {"Allow": allowed},
-            )
+            return method_not_allowed(method, ", ".join(sorted({r.method for r, _ in matches})))
         route, match = chosen
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         raw = await self._read_body(headers, receive)
@@ -230,7 +222,11 @@ class Dispatcher:
                 token = ctx.headers.get("authorization", "") or ctx.body.get("encryptedToken", "")
                 ctx.caller = auth.authenticate(self._deps, token.strip(), ctx.ip, ctx.user_agent)
             result = route.handler(ctx)
-            return result if isinstance(result, Response) else encode.render(result)
+            if isinstance(result, Response):
+                return result
+            if route.boolean and result["Message"] == "Error":  # refused by the handler itself
+                result["ReturnValue"] = "False"
+            return encode.render(result)
         except WireError as exc:
             return encode.render(
                 _refusal(route, [f"Error: {exc.path or 'body'} {exc.problem}."], "invalid_request")
@@ -247,6 +243,17 @@ class Dispatcher:
             return encode.render(
                 encode.failure(["Error: Internal server error."], ["internal_error"]), 500
             )
+
+
+def method_not_allowed(method: str, allowed: str) -> Response:
+    """HTTP 405 in the envelope, naming the methods the path takes (and in `Allow`)."""
+    return encode.render(
+        encode.failure(
+            [f"Error: {method} is not allowed here; use {allowed}."], ["method_not_allowed"]
+        ),
+        405,
+        {"Allow": allowed},
+    )
 
 
 def _refusal(route: Route, details: list[str], code: str) -> dict[str, Any]:

@@ -367,7 +367,7 @@ def send_invites(ctx: Ctx) -> dict[str, Any]:
     )
     lines = problem_lines(problems)
     if lines and len(lines) == len(listed):
-        return {**encode.failure(lines, [p.code for p in problems]), "ReturnValue": "False"}
+        return encode.failure(lines, [p.code for p in problems])
     return encode.success("True", lines, ErrorCodes=problem_codes(problems))
 
 
