@@ -282,18 +282,6 @@ class Result:
             self.error_samples.append(text)
 
 
-@dataclass
-class Slice:
-    """What one slice of load measured: the window's length and the answers within it."""
-
-    counted: int
-    window: float
-
-    @property
-    def rps(self) -> float:
-        return self.counted / self.window if self.window else 0.0
-
-
 class Load:
     """CONNECTIONS keep-alive connections to one server, each sending its next request as soon
     as the last answer came, for as many slices as asked."""
@@ -311,11 +299,11 @@ class Load:
         for c in self._conns:
             c.close()
 
-    async def run(self, seconds: float, settle: float, measure: bool = True) -> Slice:
-        """Load the server for `seconds`. Answers that come in the window from `settle` after
-        the start to the end are counted: the server idled during the other side's slice, and
-        the answers still on their way at the end are left out, so neither its ramp-up nor
-        the drain weighs on the throughput."""
+    async def run(self, seconds: float, settle: float, measure: bool = True) -> float:
+        """Load the server for `seconds`; the throughput of the slice. Answers that come in the
+        window from `settle` after the start to the end are counted: the server idled during
+        the other side's slice, and the answers still on their way at the end are left out, so
+        neither its ramp-up nor the drain weighs on the throughput."""
         pid = self.target.server.proc.pid
         cpu = process_cpu(pid)
         start = time.perf_counter()
@@ -339,7 +327,7 @@ class Load:
             self.result.server_cpu += process_cpu(pid) - cpu
             self.result.counted += counted
             self.result.window += deadline - opens
-        return Slice(counted, deadline - opens)
+        return counted / (deadline - opens) if deadline > opens else 0.0
 
     async def _one(self, conn: Connection, opens: float, deadline: float, measure: bool) -> int:
         """Send one request and check its answer; 1 if it counts in the window."""
@@ -393,9 +381,9 @@ async def compare(esign: Target, baseline: Target, pairs: int) -> Comparison:
                 await load.run(WARMUP, WARMUP, measure=False)
         for i in range(pairs):
             order = loads if i % 2 == 0 else loads[::-1]
-            slices = {id(load): await load.run(SLICE, settle) for load in order}
-            mine, theirs = slices[id(loads[0])], slices[id(loads[1])]
-            ratios.append(mine.rps / theirs.rps if theirs.rps else 0.0)
+            rps = {load: await load.run(SLICE, settle) for load in order}
+            mine, theirs = rps[loads[0]], rps[loads[1]]
+            ratios.append(mine / theirs if theirs else 0.0)
     finally:
         for load in loads:
             load.close()

@@ -84,15 +84,14 @@ _ENVELOPE_REF = {"$ref": "#/components/schemas/Envelope"}
 
 
 def _parameters(route: Route) -> list[dict[str, Any]]:
-    segments = [s.strip("{}") for s in route.path.split("/") if s.startswith("{")]
     found: list[dict[str, Any]] = [
         {
-            "name": name.removesuffix(":int"),
+            "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "integer" if name.endswith(":int") else "string"},
+            "schema": {"type": "integer" if name in route.int_params else "string"},
         }
-        for name in segments
+        for name in route.regex.groupindex  # the path's parameters, in order
     ]
     found += [
         {"name": q, "in": "query", "required": False, "schema": {"type": "string"}}
