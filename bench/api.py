@@ -689,6 +689,13 @@ def main() -> int:
             "  note: the machine is busy; the numbers will be lower and noisier than on an idle one"
         )
     root = Path(tempfile.mkdtemp(prefix="esign-bench-", dir=os.environ.get("BENCH_DIR")))
+    cost = file_creation_cost(root / "probe")
+    print(f"file system: a new directory and file cost {cost:.0f} µs of CPU (as each blob stored)")
+    if cost > SLOW_FILE_CREATION_US:
+        print(
+            "  note: slow; on an ext4 without a journal, files deleted in the last minutes (an"
+            " earlier run's data) make each new one slower (decision 0031): wait between runs"
+        )
     esign_dir, base_dir = root / "esign", root / "baseline"
     servers: list[Server] = []
     run: Run | None = None
@@ -750,6 +757,23 @@ def main() -> int:
     print(f"\nstored: {stored}")
     print(f"load average after: {_load()} (the bench itself adds about 1.5)")
     return 0
+
+
+SLOW_FILE_CREATION_US = 200.0
+
+
+def file_creation_cost(where: Path, count: int = 200) -> float:
+    """Thread CPU, in µs, to make a directory and a file in it, as the blob store does for
+    most blobs: on this machine it moves between runs more than anything esign does."""
+    where.mkdir()
+    start = time.thread_time()
+    for n in range(count):
+        directory = where / str(n)
+        directory.mkdir()
+        os.close(os.open(directory / "blob", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    spent = time.thread_time() - start
+    shutil.rmtree(where)
+    return spent / count * 1e6
 
 
 def _load() -> str:

@@ -1,21 +1,43 @@
-"""new_id: random version-4 UUIDs in the canonical text form, as str(uuid.uuid4()) writes."""
+"""new_id: time-ordered version-7 UUIDs (RFC 9562) in the canonical text form."""
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from esign.services.context import new_id
 
 
-def test_ids_are_canonical_random_uuids() -> None:
+def test_ids_are_canonical_version_7_uuids() -> None:
     made = [new_id() for _ in range(2000)]
     assert len(set(made)) == len(made)
     for text in made:
         parsed = uuid.UUID(text)
         assert str(parsed) == text
-        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+
+
+def test_ids_begin_with_the_millisecond_they_were_made() -> None:
+    before = time.time_ns() // 1_000_000
+    made = new_id()
+    after = time.time_ns() // 1_000_000
+    assert before <= int(made.replace("-", "")[:12], 16) <= after
+
+
+def test_ids_made_later_sort_after() -> None:
+    """What keeps a session's new rows together at the end of each index."""
+    first = new_id()
+    time.sleep(0.002)
+    second = new_id()
+    assert first < second
+
+
+def test_ids_made_in_one_millisecond_differ_in_74_random_bits() -> None:
+    made = [uuid.UUID(new_id()).int for _ in range(2000)]
+    random_part = {((n >> 64) & 0xFFF) << 62 | (n & ((1 << 62) - 1)) for n in made}
+    assert len(random_part) == len(made)
 
 
 def test_a_forked_child_draws_its_own_ids() -> None:

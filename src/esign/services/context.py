@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -107,10 +108,14 @@ os.register_at_fork(after_in_child=_random.reset)
 
 
 def new_id() -> str:
-    """A random (version 4) UUID in its usual text form: what str(uuid.uuid4()) gives, at a
-    third of the cost, which counts on a path that makes six of them per request."""
+    """A time-ordered (version 7, RFC 9562) UUID in its usual text form: 48 bits of Unix
+    milliseconds, then 74 random bits. Rows made together sit together in every index keyed
+    by an id, so a new session's rows touch a few pages at the end of each index instead of
+    a random page in each (decision 0031). Ids name things and grant nothing (signer links,
+    tokens and API keys are drawn apart); they do tell when they were made, as CreatedOn does."""
     raw = bytearray(_random.take16())
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    raw[0:6] = (time.time_ns() // 1_000_000).to_bytes(6, "big")
+    raw[6] = (raw[6] & 0x0F) | 0x70  # version 7
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 9562 variant
     h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
