@@ -34,7 +34,7 @@ def test_ids_made_later_sort_after() -> None:
     assert first < second
 
 
-def test_ids_made_in_one_millisecond_differ_in_74_random_bits() -> None:
+def test_the_74_random_bits_differ_from_id_to_id() -> None:
     made = [uuid.UUID(new_id()).int for _ in range(2000)]
     random_part = {((n >> 64) & 0xFFF) << 62 | (n & ((1 << 62) - 1)) for n in made}
     assert len(random_part) == len(made)
