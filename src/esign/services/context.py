@@ -94,12 +94,12 @@ class _RandomBlock(threading.local):
     def reset(self) -> None:
         self.block, self.at = b"", 0
 
-    def take16(self) -> bytes:
+    def take(self, count: int) -> bytes:
         at = self.at
-        if at >= len(self.block):
+        if at + count > len(self.block):
             self.block, at = os.urandom(4096), 0
-        self.at = at + 16
-        return self.block[at : at + 16]
+        self.at = at + count
+        return self.block[at : at + count]
 
 
 _random = _RandomBlock()
@@ -113,8 +113,7 @@ def new_id() -> str:
     by an id, so a new session's rows touch a few pages at the end of each index instead of
     a random page in each (decision 0031). Ids name things and grant nothing (signer links,
     tokens and API keys are drawn apart); they do tell when they were made, as CreatedOn does."""
-    raw = bytearray(_random.take16())
-    raw[0:6] = (time.time_ns() // 1_000_000).to_bytes(6, "big")
+    raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + _random.take(10))
     raw[6] = (raw[6] & 0x0F) | 0x70  # version 7
     raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 9562 variant
     h = raw.hex()
