@@ -111,8 +111,10 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="esign-ab-", dir=os.environ.get("BENCH_DIR")))
     servers: list[Server] = []
     try:
-        started = [start(root, side) for side in "AB"]
-        servers.extend(server for server, _ in started)
+        started = []
+        for side in "AB":  # one at a time: a failed start still stops the other
+            started.append(start(root, side))
+            servers.append(started[-1][0])
         for server in servers:
             server.wait_ready("/rest/v1/health")
         docs = Documents(make_pdf())
