@@ -108,7 +108,8 @@ def main() -> None:
 
 # (owner, attribute, label): the steps of a CreateSession, in the order they run.
 STEPS: list[tuple[Any, str, str]] = [
-    (Dispatcher, "_parse", "JSON and decoding"),
+    (Dispatcher, "_load", "JSON"),
+    (Dispatcher, "_decode", "decoding"),
     (auth, "authenticate", "token check"),
     (intake, "accept_documents", "documents"),
     (PikePdfInspector, "inspect", "  PDF inspection"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from typing import Any
@@ -100,6 +101,16 @@ def test_gettoken_with_the_api_key(api: Api) -> None:
     roles = api.http.get("/rest/v1/roles", headers={"Authorization": token}).json()
     assert roles["Message"] == "Success"
     assert "Seller 1" in roles["Roles"]
+
+
+def test_a_token_holds_client_key_issued_and_expiry(api: Api, clock: FakeClock) -> None:
+    """Contract §2: opaque, authenticated-encrypted (client, key id, issued, expiry)."""
+    payload = api.rt.deps.cipher.open_token(api.token)
+    assert payload is not None
+    claims = json.loads(payload)
+    assert claims["c"] == api.client_id and claims["k"]
+    issued = int(clock.now().timestamp())
+    assert (claims["i"], claims["e"]) == (issued, issued + 20 * 60)
 
 
 def test_gettoken_with_a_bad_key(api: Api) -> None:

@@ -391,6 +391,16 @@ def cases_for(w: World, route: Route) -> Iterator[Case]:
                 expect="token",
             )
 
+        # The token is checked first: with a bad one, what else is wrong stays unsaid.
+        worse = {n: "9" * 12 if is_int else "a%00b" for n, is_int in params}
+        yield Case(
+            "token garbage, the rest wrong too",
+            own_url(w, route, **worse),
+            {"Authorization": "garbage"},
+            b"[1, 2]" if route.body else None,
+            expect="token",
+        )
+
     # Odd path parameters.
     text_params = [n for n, is_int in params if not is_int]
     int_params = [n for n, is_int in params if is_int]

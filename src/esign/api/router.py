@@ -182,14 +182,15 @@ class Dispatcher:
             )
         return raw
 
-    def _parse(self, route: Route, raw: bytes) -> Any:
-        """The JSON body (parsed here, in the worker thread: one hop per request)."""
+    def _load(self, raw: bytes) -> Any:
+        """The JSON body (parsed here, in the worker thread: one hop per request), or the
+        answer refusing it."""
         if not raw:
             return {}
         if raw.startswith(_UTF8_BOM):  # .NET's Encoding.UTF8 writes one before the JSON
             raw = raw[len(_UTF8_BOM) :]
         try:
-            parsed = orjson.loads(raw)
+            return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             return encode.render(
                 encode.failure(
@@ -201,6 +202,10 @@ class Dispatcher:
                 ),
                 400,
             )
+
+    @staticmethod
+    def _decode(route: Route, parsed: Any) -> Any:
+        """The body's members as the route takes them, or the answer refusing it."""
         if route.body is None:
             return _token_only(parsed)
         if not isinstance(parsed, dict):
@@ -213,14 +218,19 @@ class Dispatcher:
 
     def _run(self, route: Route, ctx: Ctx, raw: bytes) -> Response:
         try:
+            parsed = self._load(raw)
+            if isinstance(parsed, Response):
+                return parsed
+            # The token first (contract §1): a caller without a valid one learns nothing
+            # about its request, not even what is wrong with it.
+            if route.auth:
+                token = ctx.headers.get("authorization", "") or _body_token(parsed)
+                ctx.caller = auth.authenticate(self._deps, token.strip(), ctx.ip, ctx.user_agent)
             _check_params(route, ctx)
-            body = self._parse(route, raw)
+            body = self._decode(route, parsed)
             if isinstance(body, Response):
                 return body
             ctx.body = body
-            if route.auth:
-                token = ctx.headers.get("authorization", "") or ctx.body.get("encryptedToken", "")
-                ctx.caller = auth.authenticate(self._deps, token.strip(), ctx.ip, ctx.user_agent)
             result = route.handler(ctx)
             if isinstance(result, Response):
                 return result
@@ -276,11 +286,17 @@ def _param(name: str, value: str) -> str:
 def _token_only(parsed: Any) -> dict[str, Any]:
     """A route that takes no body still takes its token from one (`encryptedToken`, contract
     §1), as the vendor's clients send it with every call."""
+    token = _body_token(parsed)
+    return {"encryptedToken": token} if token else {}
+
+
+def _body_token(parsed: Any) -> str:
+    """The body's `encryptedToken`, whatever the case of its key; "" when it has none."""
     if isinstance(parsed, dict):
         for key, value in parsed.items():
             if key.lower() == "encryptedtoken" and isinstance(value, str):
-                return {"encryptedToken": value}
-    return {}
+                return value
+    return ""
 
 
 def _raw_path(scope: Scope) -> str:

@@ -42,6 +42,7 @@ def _issue(
         "c": client_id,
         "k": key_id,
         "u": user_id,
+        "i": int(now.timestamp()),  # issued (contract §2)
         "e": int((now + timedelta(minutes=lifetime_minutes)).timestamp()),
     }
     return deps.cipher.seal_token(json.dumps(claims, separators=(",", ":")).encode())
