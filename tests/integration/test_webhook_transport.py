@@ -4,6 +4,7 @@ private one) with the URL's host in Host and, over TLS, in SNI."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from esign.notify import webhook_http
-from esign.notify.webhook_http import HttpWebhookTransport, _pinned
+from esign.notify.webhook_http import HttpWebhookTransport, _pinned, _public
 from tests.integration.conftest import Receiver
 
 
@@ -23,6 +24,31 @@ def test_a_malformed_url_is_a_problem(url: str) -> None:
     assert problem is not None and not problem.transient
     result = HttpWebhookTransport().post(url, b"{}", {})
     assert result.status_code is None and result.error == problem.reason
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "224.0.0.1",  # multicast, which ipaddress counts as global
+        "ff02::1",
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b:1::a00:1",  # local-use NAT64 of 10.0.0.1
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "2002:c0a8:101::",  # 6to4 of 192.168.1.1
+        "::ffff:127.0.0.1",
+        "2001::1",  # Teredo
+        "240.0.0.1",
+        "255.255.255.255",
+        "100.64.0.1",
+    ],
+)
+def test_addresses_that_lead_inside_are_not_public(address: str) -> None:
+    assert not _public(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:2800:220:1::1", "64:ff9b::5db8:d822"])
+def test_public_addresses_are(address: str) -> None:
+    assert _public(ipaddress.ip_address(address))  # (the last: NAT64 of 93.184.216.34)
 
 
 def test_the_request_names_the_checked_address() -> None:

@@ -66,12 +66,30 @@ class HttpWebhookTransport:
             return UrlProblem(f"the host '{host}' does not resolve", transient=True)
         addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
         for address in addresses:
-            if not address.is_global:
+            if not _public(address):
                 return UrlProblem(
                     f"the host '{host}' resolves to a non-public address ({address}); "
                     "set ESIGN_WEBHOOK_ALLOW_HOSTS to allow it"
                 )
         return str(addresses[0])
+
+
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (NAT64, RFC 6052 and 8215):
+# 64:ff9b::7f00:1 reaches 127.0.0.1 through a translator.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether a webhook may go to `address`: globally routable, one host (not multicast,
+    which `is_global` lets through), and not a private IPv4 address wrapped in IPv6."""
+    if address.is_multicast or not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.sixtofour is not None:  # 2002::/16
+            return _public(address.sixtofour)
+        if any(address in net for net in _NAT64):
+            return _public(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return True
 
 
 def _pinned(parts: SplitResult, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
