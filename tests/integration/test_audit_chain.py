@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from esign.app import Runtime
 from esign.storage import tables as t
@@ -218,6 +218,59 @@ def test_tampered_row_is_named(
     assert code == 1, out
     assert out.startswith(f"BROKEN at event #{seq} ({row['id']})"), out
     assert "content does not match its hash" in out
+
+
+# Stored values no event can be read from. Some only SQLite takes: PostgreSQL's column types
+# refuse them.
+UNREADABLE = [
+    ("kind", "'bogus.kind'", True),
+    ("actor", "'\"a string\"'", True),
+    ("data", "'[1]'", True),
+    ("actor", "'not json'", False),
+    ("at", "'garbage'", False),
+]
+
+
+@pytest.mark.parametrize(("column", "value", "anywhere"), UNREADABLE)
+def test_an_unreadable_row_is_named_and_answered_without_a_crash(
+    api: Api,
+    runtime: Runtime,
+    history: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    column: str,
+    value: str,
+    anywhere: bool,
+) -> None:
+    if not anywhere and runtime.engine.dialect.name != "sqlite":
+        pytest.skip("the database's own types refuse this value")
+    row = _trail(runtime, history)[3]
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            text(f"UPDATE audit_events SET {column} = {value} WHERE session_id = :s AND seq = 4"),
+            {"s": history},
+        )
+    code, out = run_cli(monkeypatch, capsys, runtime, "audit", "verify", history)
+    assert code == 1, out
+    assert out.startswith(f"BROKEN at event #4 ({row['id']}): the stored event cannot be read")
+    answer = api.http.get(f"/rest/v1/sessions/{history}/actionlogs", headers=api.headers)
+    assert answer.status_code == 200
+    assert answer.json()["ErrorCodes"] == ["audit_trail_damaged"]
+    assert "Event #4 of this session's audit trail cannot be read" in answer.json()["Details"][0]
+
+
+def test_the_first_broken_link_is_named_before_an_unreadable_row(
+    runtime: Runtime,
+    history: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first = _trail(runtime, history)[1]
+    _change(runtime, history, 2, description="rewritten")
+    _change(runtime, history, 4, kind="bogus.kind")
+    code, out = run_cli(monkeypatch, capsys, runtime, "audit", "verify", history)
+    assert code == 1
+    assert out.startswith(f"BROKEN at event #2 ({first['id']}): content does not match"), out
 
 
 def test_rehashed_row_breaks_the_next_link(

@@ -27,6 +27,8 @@ _TEXT: dict[str, str] = {
     "documents_pending": "Error: Documents are still being processed (pending: {files}). "
     "Try again in a few seconds.",
     "session_purged": "You are attempting to access a session that has been purged.",
+    "audit_trail_damaged": "Error: Event #{seq} of this session's audit trail cannot be read; "
+    "the trail is damaged (an operator can run `esign audit verify`).",
     "purge_not_pending": "Error: The session is {status}, not waiting to be purged.",
     "purge_wait_over": "Error: The purge wait ended at {due} UTC; the session's documents are "
     "being purged.",

@@ -104,6 +104,12 @@ class PurgeWaitOver(DomainError):
     code = "purge_wait_over"
 
 
+class AuditTrailDamaged(DomainError):
+    """A stored event of the session's trail cannot be read (params: seq)."""
+
+    code = "audit_trail_damaged"
+
+
 class DocumentNotReady(DomainError):
     code = "document_not_ready"
 

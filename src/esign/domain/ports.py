@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from esign.domain.audit import AuditEvent
+from esign.domain.audit import AuditEvent, ChainBreak
 from esign.domain.enums import FieldOption, FieldType, LiteSortColumn, SessionStatus
 from esign.domain.jobs import Job, WebhookDelivery
 from esign.domain.model import ApiKey, Client, PageSize, SigningSession, Template, User
@@ -314,7 +314,13 @@ class AuditRepository(Protocol):
         """Chain the event after the session's last one and store it."""
         ...
 
-    def for_session(self, session_id: str) -> list[AuditEvent]: ...
+    def for_session(self, session_id: str) -> list[AuditEvent]:
+        """The trail in order; AuditTrailDamaged when a stored event cannot be read."""
+        ...
+
+    def read_trail(self, session_id: str) -> tuple[list[AuditEvent], ChainBreak | None]:
+        """The events up to the first that cannot be read, and that one as a break."""
+        ...
 
 
 class JobRepository(Protocol):

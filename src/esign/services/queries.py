@@ -108,9 +108,10 @@ def verify_audit(deps: Deps, session_id: str) -> ChainReport:
     """For operators (`esign audit verify`): check a session's hash chain, any client."""
     with deps.uow(write=False) as uow:
         found = uow.sessions.client_holding(session_id) is not None
-        trail = uow.audit.for_session(session_id)
+        trail, unreadable = uow.audit.read_trail(session_id)
     head = trail[-1].hash if trail else ""
-    return ChainReport(found, len(trail), head, verify_chain(trail))
+    broken = verify_chain(trail) or unreadable  # the first broken link, wherever it is
+    return ChainReport(found, len(trail) + (unreadable is not None), head, broken)
 
 
 def roles(deps: Deps, caller: Caller) -> list[str]:

@@ -3,23 +3,38 @@ commits: one read of each session's chain head and one batched insert per transa
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Text, bindparam, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from esign.domain import audit as audit_chain
-from esign.domain.audit import Actor, AuditEvent, AuditKind
+from esign.domain.audit import Actor, AuditEvent, AuditKind, ChainBreak
+from esign.domain.errors import AuditTrailDamaged
 from esign.storage import tables as t
 from esign.storage.prepared import PreparedInsert
 from esign.storage.serialize import from_json, to_json_text
 
 _e = t.audit_events.c
+_RAW = ("actor", "at", "data")
 _HEAD = (
     select(_e.seq, _e.hash)
     .where(_e.session_id == bindparam("sid"))
     .order_by(_e.seq.desc())
     .limit(1)
 )
-_TRAIL = select(t.audit_events).where(_e.session_id == bindparam("sid")).order_by(_e.seq)
+# The trail as stored: what a tampered row holds must reach `_event` to be named, not stop the
+# driver's conversions (a date that is no date, JSON that is none).
+_TRAIL = (
+    select(
+        *(c for c in t.audit_events.c if c.name not in _RAW),
+        *(type_coerce(t.audit_events.c[name], Text).label(name) for name in _RAW),
+    )
+    .where(_e.session_id == bindparam("sid"))
+    .order_by(_e.seq)
+)
 _INSERT = PreparedInsert(t.audit_events)
 
 
@@ -71,20 +86,53 @@ class AuditRepo:
         _INSERT.run(self._c, rows)
 
     def for_session(self, session_id: str) -> list[AuditEvent]:
-        rows = self._c.execute(_TRAIL, {"sid": session_id}).mappings()
-        return [
-            AuditEvent(
-                id=r["id"],
-                session_id=r["session_id"],
-                client_id=r["client_id"],
-                kind=AuditKind(r["kind"]),
-                description=r["description"],
-                actor=from_json(Actor, r["actor"]),
-                at=r["at"],
-                data=r["data"],
-                seq=r["seq"],
-                prev_hash=r["prev_hash"],
-                hash=r["hash"],
-            )
-            for r in rows
-        ]
+        events, unreadable = self.read_trail(session_id)
+        if unreadable is not None:
+            raise AuditTrailDamaged(seq=unreadable.seq)
+        return events
+
+    def read_trail(self, session_id: str) -> tuple[list[AuditEvent], ChainBreak | None]:
+        events = []
+        for row in self._c.execute(_TRAIL, {"sid": session_id}).mappings():
+            try:
+                events.append(_event(row))
+            except (ValueError, TypeError, KeyError) as exc:  # (orjson's errors included)
+                reason = f"the stored event cannot be read: {type(exc).__name__}"
+                return events, ChainBreak(row["seq"], row["id"], reason)
+        return events, None
+
+
+def _event(row: Any) -> AuditEvent:
+    actor = _json(row["actor"])
+    if not isinstance(actor, dict):
+        raise TypeError("actor")
+    data = _json(row["data"])
+    if not isinstance(data, dict):
+        raise TypeError("data")
+    return AuditEvent(
+        id=row["id"],
+        session_id=row["session_id"],
+        client_id=row["client_id"],
+        kind=AuditKind(row["kind"]),
+        description=row["description"],
+        actor=from_json(Actor, actor),
+        at=_instant(row["at"]),
+        data=data,
+        seq=row["seq"],
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+def _json(value: Any) -> Any:
+    """JSON as stored: text on SQLite, already decoded by PostgreSQL's driver."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _instant(value: Any) -> datetime:
+    """A stored time (text on SQLite, a datetime from PostgreSQL) as aware UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise TypeError("at")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
