@@ -14,13 +14,13 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from esign import __version__
+from esign import __version__, startup
 from esign.api import openapi
 from esign.api.router import Dispatcher, method_not_allowed
 from esign.api.routes import ROUTES
 from esign.config import Settings
-from esign.identity.crypto import ScryptPasswordHasher, ServerCipher, load_or_create_master_key
-from esign.jobs.queue import JobEngine, make_huey
+from esign.identity.crypto import ScryptPasswordHasher, ServerCipher
+from esign.jobs.queue import JobEngine
 from esign.notify.webhook_http import HttpWebhookTransport
 from esign.pdf.convert import OfficeConverter
 from esign.pdf.inspect import PikePdfInspector
@@ -29,8 +29,7 @@ from esign.pdf.render import PdfiumPageRenderer
 from esign.pdf.upload_check import UploadFileChecker
 from esign.services.context import Deps, Limits
 from esign.storage.blobs import LocalBlobStore
-from esign.storage.database import make_engine, sqlite_url
-from esign.storage.migrate import upgrade
+from esign.storage.database import sqlite_url
 from esign.storage.unit_of_work import SqlUnitOfWorkFactory
 
 log = logging.getLogger("esign")
@@ -50,24 +49,21 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url or sqlite_url(settings.data_dir))
+    startup.ready_data_dir(settings.data_dir)
+    engine = startup.open_database(settings.database_url or sqlite_url(settings.data_dir))
     if migrate:
-        upgrade(engine)
+        startup.migrate(engine)
     limits = Limits(
         max_session_bytes=settings.max_session_mb * 1024 * 1024,
         max_pages=settings.max_pages,
         blob_grace=timedelta(seconds=settings.blob_grace_seconds),
     )
     holder: dict[str, Deps] = {}
-    job_engine = JobEngine(
-        make_huey(settings.data_dir, settings.redis_url, settings.queue_name),
-        lambda: holder["deps"],
-    )
+    job_engine = JobEngine(startup.job_queue(settings), lambda: holder["deps"])
     deps = Deps(
         uow=SqlUnitOfWorkFactory(engine, job_engine),
         clock=clock or SystemClock(),
-        cipher=ServerCipher(load_or_create_master_key(settings.data_dir, settings.secret_key)),
+        cipher=ServerCipher(startup.master_key(settings)),
         passwords=ScryptPasswordHasher(),
         blobs=LocalBlobStore(settings.data_dir / "blobs"),
         pdf=PikePdfInspector(max_pages=limits.max_pages),

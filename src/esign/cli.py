@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from esign import startup
 from esign.api import encode, wire
 from esign.api.codec import WireError, decode
 from esign.app import Runtime, build_app, build_runtime
@@ -361,8 +362,10 @@ def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
     if problem:
         print(f"esign: cannot listen on {args.host}:{args.port}: {problem}", file=sys.stderr)
         return 2
-    _first_start(rt, args.host, args.port)
     worker = None
+    if not args.no_worker:
+        startup.reach_queue(rt.jobs.huey, rt.settings.redis_url)  # the worker's, checked here
+    _first_start(rt, args.host, args.port)
     if not args.no_worker:
         # huey's consumer wants a main thread for its signal handlers: its own process.
         env = {
@@ -434,6 +437,7 @@ def cmd_worker(args: argparse.Namespace, rt: Runtime) -> int:
     parent = os.environ.get("ESIGN_PARENT_PID", "")
     if parent.isdigit():
         _exit_with_parent(int(parent))
+    startup.reach_queue(rt.jobs.huey, rt.settings.redis_url)
     consumer = rt.jobs.huey.create_consumer(
         workers=args.threads, worker_type="thread", periodic=True, check_worker_health=True
     )

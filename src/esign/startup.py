@@ -1,0 +1,110 @@
+"""What can go wrong while the composition root builds the runtime, as one clear line.
+
+An operator who points esign at a file instead of a folder, at a database that is down or at
+a malformed Redis URL gets `esign: <what is wrong>` and exit status 2, not a traceback
+(SettingsError, which the CLI prints). Secrets in URLs are never printed.
+"""
+
+from __future__ import annotations
+
+import binascii
+from pathlib import Path
+
+from huey import Huey
+from redis.exceptions import RedisError
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from esign.config import Settings, SettingsError
+from esign.identity.crypto import load_or_create_master_key
+from esign.jobs.queue import make_huey
+from esign.storage.database import make_engine
+from esign.storage.migrate import upgrade
+
+_SCHEMES = ("sqlite", "postgresql")
+
+
+def ready_data_dir(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"the data dir {path} (--data-dir, ESIGN_DATA_DIR) is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"the data dir {path} (--data-dir, ESIGN_DATA_DIR) cannot be used: {exc.strerror}"
+        ) from None
+
+
+def open_database(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SettingsError(
+            "ESIGN_DATABASE_URL (--database-url) is not a database URL; give "
+            "postgresql://user:password@host/name, or nothing for SQLite in the data dir"
+        ) from None
+    if parsed.get_backend_name() not in _SCHEMES:
+        raise SettingsError(
+            f"ESIGN_DATABASE_URL (--database-url) names {parsed.get_backend_name()!r}; esign "
+            "runs on postgresql:// or on SQLite (no URL)"
+        )
+    try:
+        return make_engine(url)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise SettingsError(f"ESIGN_DATABASE_URL (--database-url): {_first_line(exc)}") from None
+
+
+def migrate(engine: Engine) -> None:
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        reason = _first_line(getattr(exc, "orig", None) or exc)
+        raise SettingsError(f"cannot use the database {where}: {reason}") from None
+
+
+def master_key(settings: Settings) -> bytes:
+    try:
+        return load_or_create_master_key(settings.data_dir, settings.secret_key)
+    except (ValueError, binascii.Error):  # not base64, or too short
+        raise SettingsError(
+            "ESIGN_SECRET_KEY must be URL-safe base64 of at least 32 random bytes "
+            "(or unset: the data dir's secret.key is used)"
+        ) from None
+    except OSError as exc:
+        raise SettingsError(f"the data dir's secret.key cannot be used: {exc.strerror}") from None
+
+
+def job_queue(settings: Settings) -> Huey:
+    try:
+        return make_huey(settings.data_dir, settings.redis_url, settings.queue_name)
+    except ValueError as exc:  # redis.from_url: no redis:// scheme, a bad port or database
+        raise SettingsError(f"ESIGN_REDIS_URL (--redis-url): {_first_line(exc)}") from None
+
+
+def reach_queue(huey: Huey, redis_url: str | None) -> None:
+    """A worker on a Redis queue checks it can reach it before it starts consuming: else it
+    would log one traceback per poll, forever."""
+    if not redis_url:
+        return
+    try:
+        huey.storage.conn.ping()
+    except RedisError as exc:
+        where = make_url_safe(redis_url)
+        raise SettingsError(f"cannot reach Redis at {where}: {_first_line(exc)}") from None
+
+
+def make_url_safe(url: str) -> str:
+    """A URL without its password."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at:
+        return url
+    user = credentials.partition(":")[0]
+    return f"{scheme}{sep}{user}:***@{host}" if user else f"{scheme}{sep}***@{host}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
