@@ -396,6 +396,9 @@ def test_document_file_returns_the_pdf(api: Api) -> None:
     assert 'filename="offer.pdf"' in r.headers["content-disposition"]
     assert r.content == base64.b64decode(doc["FileBytes"])
     assert r.headers["content-length"] == str(len(r.content))
+    logs = api.get(f"{S}/{sid}/actionlogs")["ActionLogs"]  # who took a copy is evidence
+    assert logs[-1]["Description"] == "Document 'offer.pdf' downloaded"
+    assert logs[-1]["IPAddress"] == "testclient"
 
 
 def test_document_file_of_any_name(api: Api) -> None:
@@ -426,6 +429,8 @@ def test_document_file_errors(api: Api) -> None:
     assert_not_found(api.get(f"{S}/{sid}/documents/nope/file"))
     other_doc = get_session(api, other)["Documents"][0]["DocumentId"]
     assert_not_found(api.get(f"{S}/{sid}/documents/{other_doc}/file"))
+    logs = api.get(f"{S}/{sid}/actionlogs")["ActionLogs"]
+    assert not [x for x in logs if "downloaded" in x["Description"]]  # refused: not taken
 
 
 def test_session_files_error_answers(api: Api) -> None:

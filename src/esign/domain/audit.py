@@ -35,6 +35,7 @@ class AuditKind(StrEnum):
     DOCUMENT_PROCESSED = "document.processed"
     DOCUMENT_FAILED = "document.failed"
     DOCUMENT_TO_PREPARE_AGAIN = "document.to_prepare_again"
+    DOCUMENT_DOWNLOADED = "document.downloaded"
     SIGNER_ADDED = "signer.added"
     SIGNER_REFUSED = "signer.refused"
     SIGNER_UPDATED = "signer.updated"

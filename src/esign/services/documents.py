@@ -237,16 +237,33 @@ def document_file(
 ) -> tuple[str, BinaryIO]:
     """GetDocumentFile: the prepared PDF's name and the file opened for reading (the caller
     closes it), once processing has made it. Opened here, so a purge after this call cannot
-    take it from under a download, and a 100 MB PDF is streamed, never held whole."""
-    with deps.uow(write=False) as uow:
-        session = load(uow, caller, session_id)
-    doc = _viewable(session, document_id, deps.clock.now())
-    assert doc.blob_key is not None
-    try:
-        with deps.blobs.local_file(doc.blob_key) as path:
-            return doc.file_name, path.open("rb")
-    except (KeyError, OSError):  # purged between the read and the open
-        raise SessionPurged(session_id=session.id) from None
+    take it from under a download, and a 100 MB PDF is streamed, never held whole. Who took
+    a copy of a contract is evidence: the download is in the audit trail (decision 0035)."""
+    with deps.uow() as uow:
+        session = load(uow, caller, session_id, lock=True)
+        doc = _viewable(session, document_id, deps.clock.now())
+        assert doc.blob_key is not None
+        try:
+            with deps.blobs.local_file(doc.blob_key) as path:
+                opened = path.open("rb")
+        except (KeyError, OSError):  # its bytes went with a purge
+            raise SessionPurged(session_id=session.id) from None
+        try:
+            description = f"Document '{doc.file_name}' downloaded"
+            events.audit(
+                deps,
+                uow,
+                session,
+                AuditKind.DOCUMENT_DOWNLOADED,
+                description,
+                caller.actor(),
+                document_id=doc.id,
+            )
+            uow.commit()
+        except BaseException:
+            opened.close()
+            raise
+    return doc.file_name, opened
 
 
 def _render(deps: Deps, doc: Document, source: str, page_index: int, width: int) -> bytes:
