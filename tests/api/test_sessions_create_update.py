@@ -820,8 +820,11 @@ def test_copy_makes_a_new_draft_with_the_same_documents(
     assert get_session(api, source)["Signers"] == src["Signers"]
     src_logs = api.get(f"{S}/{source}/actionlogs")["ActionLogs"]
     new_logs = api.get(f"{S}/{new_id}/actionlogs")["ActionLogs"]
-    assert new_id in src_logs[-1]["Description"]
-    assert any(source in e["Description"] for e in new_logs)
+    assert any(e["Description"] == f"Session copied to {new_id}" for e in src_logs)
+    assert new_logs[0]["Description"] == f"Session created as a copy of {source}"
+    added = [e["Description"] for e in new_logs[1:]]  # what the copy holds, as at a create
+    assert sum(d.startswith("Document '") and " added (" in d for d in added) == len(c["Documents"])
+    assert sum(d.startswith("Signer ") and " added as " in d for d in added) == 3
     # The copy can be sent.
     assert api.put(f"{S}/{new_id}/start")["Message"] == "Success"
 

@@ -372,6 +372,10 @@ def copy_session(
             actor,
             source=source.id,
         )
+        # What the copy holds is in its own trail, as a new session's is.
+        _audit_additions(
+            deps, uow, session, _Additions(session.documents, session.signers, problems), actor
+        )
         for doc in session.documents:
             if doc.processing_status is ProcessingStatus.PENDING:
                 events.process_later(deps, uow, session, doc)  # the copy is prepared anew
