@@ -321,7 +321,7 @@ def cmd_users(args: argparse.Namespace, rt: Runtime) -> int:
 def cmd_audit(args: argparse.Namespace, rt: Runtime) -> int:
     report = queries.verify_audit(rt.deps, args.session_id)
     if report.events == 0 and not report.session_found:
-        print(f"esign: no session {args.session_id}", file=sys.stderr)
+        print(f"esign: no session or client {args.session_id}", file=sys.stderr)
         return 2
     if report.events == 0:  # every session starts with its creation event
         print(f"BROKEN: session {args.session_id} has no audit events; its trail was deleted")

@@ -395,7 +395,7 @@ def signer_documents(ctx: Ctx) -> dict[str, Any]:
 
 def save_template(ctx: Ctx) -> dict[str, Any]:
     made = templates.save_template(
-        ctx.deps, ctx.who.client_id, wire.template_input(_need(ctx, "template"))
+        ctx.deps, ctx.who.client_id, wire.template_input(_need(ctx, "template")), ctx.who.actor()
     )
     return encode.success(made.id, Templates=[encode.template(made)])
 
@@ -415,7 +415,7 @@ def get_template(ctx: Ctx) -> dict[str, Any]:
 
 
 def delete_template(ctx: Ctx) -> dict[str, Any]:
-    templates.delete_template(ctx.deps, ctx.who.client_id, ctx.params["formId"])
+    templates.delete_template(ctx.deps, ctx.who.client_id, ctx.params["formId"], ctx.who.actor())
     return encode.success("True")
 
 
@@ -429,6 +429,7 @@ def put_adjustments(ctx: Ctx) -> dict[str, Any]:
         ctx.who.client_id,
         ctx.params["category"],
         wire.offsets(_need(ctx, "Adjustments")),
+        ctx.who.actor(),
     )
     return _category_answer(name, offsets)
 
@@ -440,7 +441,9 @@ def get_adjustments(ctx: Ctx) -> dict[str, Any]:
 
 
 def delete_adjustments(ctx: Ctx) -> dict[str, Any]:
-    adjustments.delete_category(ctx.deps, ctx.who.client_id, ctx.params["category"])
+    adjustments.delete_category(
+        ctx.deps, ctx.who.client_id, ctx.params["category"], ctx.who.actor()
+    )
     return encode.success("True")
 
 

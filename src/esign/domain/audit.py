@@ -43,6 +43,18 @@ class AuditKind(StrEnum):
     SIGNER_LINK_ISSUED = "signer.link_issued"
     FIELDS_REMOVED = "fields.removed"
     SESSION_VIEWED = "session.viewed"
+    # A client's own trail: actions outside any session (decision 0035).
+    CLIENT_CREATED = "client.created"
+    CLIENT_CONFIGURED = "client.configured"
+    WEBHOOK_SET = "client.webhook_set"
+    API_KEY_ROTATED = "client.api_key_rotated"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    USER_STATUS_CHANGED = "user.status_changed"
+    TEMPLATE_SAVED = "template.saved"
+    TEMPLATE_DELETED = "template.deleted"
+    ADJUSTMENT_CHANGED = "adjustment.changed"
+    ADJUSTMENT_DELETED = "adjustment.deleted"
 
 
 @dataclass(slots=True)
@@ -57,6 +69,7 @@ class Actor:
 
 
 SYSTEM = Actor(kind="system", name="esign")
+OPERATOR = Actor(kind="operator", name="esign command line")
 
 
 @dataclass(slots=True)

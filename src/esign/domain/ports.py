@@ -314,6 +314,11 @@ class AuditRepository(Protocol):
         """Chain the event after the session's last one and store it."""
         ...
 
+    def append_to_client_trail(self, event: AuditEvent) -> None:
+        """Chain the event after the last one of its client's own trail (`session_id` holds
+        the client's id) and store it; writers of one client's trail take turns."""
+        ...
+
     def for_session(self, session_id: str) -> list[AuditEvent]:
         """The trail in order; AuditTrailDamaged when a stored event cannot be read."""
         ...

@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from esign.domain.audit import OPERATOR, Actor, AuditKind
 from esign.domain.documents import TAG_TYPES
 from esign.domain.errors import AdjustmentCategoryNotFound, ValidationFailed
 from esign.domain.model import AnchorOffset, Client
 from esign.domain.ports import UnitOfWork
-from esign.services import recent
+from esign.services import events, recent
 from esign.services.context import Deps
 
 MAX_CATEGORIES = 100
@@ -34,7 +35,11 @@ def get_category(deps: Deps, client_id: str, name: str) -> tuple[str, Offsets]:
 
 
 def put_category(
-    deps: Deps, client_id: str, name: str, offsets: Mapping[str, AnchorOffset]
+    deps: Deps,
+    client_id: str,
+    name: str,
+    offsets: Mapping[str, AnchorOffset],
+    actor: Actor = OPERATOR,
 ) -> tuple[str, Offsets]:
     """Create the category, or replace every offset of the one with that name (any case)."""
     name = _name(name)
@@ -42,13 +47,19 @@ def put_category(
     with deps.uow() as uow:
         client = _client(uow, client_id)
         _store(uow, client, name, checked)
+        _audit(deps, uow, client, AuditKind.ADJUSTMENT_CHANGED, name, actor)
         uow.commit()
     recent.directory_changed()
     return name, checked
 
 
 def set_offset(
-    deps: Deps, client_id: str, name: str, tag_type: str, offset: AnchorOffset
+    deps: Deps,
+    client_id: str,
+    name: str,
+    tag_type: str,
+    offset: AnchorOffset,
+    actor: Actor = OPERATOR,
 ) -> tuple[str, Offsets]:
     """Set one tag type's offset in a category, creating the category if need be."""
     name, tag = _name(name), _tag_type(tag_type)
@@ -59,12 +70,13 @@ def set_offset(
         stored, offsets = found if found is not None else (name, {})
         updated = {**offsets, tag: checked}
         _store(uow, client, stored, updated)
+        _audit(deps, uow, client, AuditKind.ADJUSTMENT_CHANGED, stored, actor)
         uow.commit()
     recent.directory_changed()
     return stored, updated
 
 
-def delete_category(deps: Deps, client_id: str, name: str) -> str:
+def delete_category(deps: Deps, client_id: str, name: str, actor: Actor = OPERATOR) -> str:
     """Remove a category (any case). Documents already processed keep their fields; a document
     that names it later is refused as naming an unknown category."""
     with deps.uow() as uow:
@@ -77,9 +89,18 @@ def delete_category(deps: Deps, client_id: str, name: str) -> str:
             k: v for k, v in client.settings.adjustment_categories.items() if k != stored
         }
         uow.clients.update(client)
+        _audit(deps, uow, client, AuditKind.ADJUSTMENT_DELETED, stored, actor)
         uow.commit()
     recent.directory_changed()
     return stored
+
+
+def _audit(
+    deps: Deps, uow: UnitOfWork, client: Client, kind: AuditKind, name: str, actor: Actor
+) -> None:
+    what = "deleted" if kind is AuditKind.ADJUSTMENT_DELETED else "changed"
+    description = f"Anchor adjustment category '{name}' {what}"
+    events.client_audit(deps, uow, client.id, kind, description, actor, category=name)
 
 
 def _client(uow: UnitOfWork, client_id: str) -> Client:

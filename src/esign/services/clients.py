@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
+from esign.domain.audit import OPERATOR, AuditKind
 from esign.domain.errors import ValidationFailed
 from esign.domain.model import ApiKey, Client, User
-from esign.services import recent
+from esign.domain.ports import UnitOfWork
+from esign.services import events, recent
 from esign.services.context import Deps, new_id
 from esign.services.intake import EMAIL
 
@@ -54,8 +58,19 @@ def create_client(deps: Deps, name: str, admin_email: str) -> NewClient:
         uow.clients.add(client)
         uow.api_keys.add(key)
         uow.users.add(admin)
+        _audit(deps, uow, client.id, AuditKind.CLIENT_CREATED, f"Client '{client.name}' created")
+        _audit(
+            deps, uow, client.id, AuditKind.USER_CREATED, f"User {email} created", user_id=admin.id
+        )
         uow.commit()
     return NewClient(client.id, secret, email, password)
+
+
+def _audit(
+    deps: Deps, uow: UnitOfWork, client_id: str, kind: AuditKind, description: str, **data: Any
+) -> None:
+    """In the client's trail, done by the operator: these are the `esign` command's."""
+    events.client_audit(deps, uow, client_id, kind, description, OPERATOR, **data)
 
 
 def require_client(deps: Deps, client_id: str) -> Client:
@@ -78,6 +93,8 @@ def rotate_key(deps: Deps, client_id: str) -> str:
     with deps.uow() as uow:
         uow.api_keys.revoke_all(client.id, deps.clock.now())
         uow.api_keys.add(key)
+        what = "API keys revoked, a new one issued"
+        _audit(deps, uow, client.id, AuditKind.API_KEY_ROTATED, what, key_id=key.id)
         uow.commit()
     recent.directory_changed()  # its old keys are revoked
     return secret
@@ -98,8 +115,11 @@ def set_webhook(deps: Deps, client_id: str, url: str, secret: str | None) -> str
     client.settings.webhook_secret = (
         secret or client.settings.webhook_secret or "whsec_" + deps.cipher.random_secret(24)
     )
+    where = urlsplit(url).hostname if url else None
+    what = f"Webhook set to host {where}" if where else "Webhook removed"
     with deps.uow() as uow:
         uow.clients.update(client)
+        _audit(deps, uow, client.id, AuditKind.WEBHOOK_SET, what, host=where)  # (no secret)
         uow.commit()
     recent.directory_changed()
     return client.settings.webhook_secret
@@ -117,6 +137,17 @@ def configure(
 ) -> Client:
     """Change a client's settings; None leaves a setting as it is."""
     client = _client(deps, client_id)
+    given = {
+        name: value
+        for name, value in (
+            ("token_lifetime_minutes", token_lifetime_minutes),
+            ("purge_wait_hours", purge_wait_hours),
+            ("roles", roles),
+            ("anchor_delimiters", anchor_delimiters),
+            ("anchor_space_char", anchor_space_char),
+        )
+        if value is not None
+    }
     _anchor_characters(client, anchor_delimiters, anchor_space_char)
     if token_lifetime_minutes is not None:
         if not 1 <= token_lifetime_minutes <= 24 * 60:
@@ -133,6 +164,8 @@ def configure(
         client.settings.roles = cleaned
     with deps.uow() as uow:
         uow.clients.update(client)
+        what = "Settings changed: " + (", ".join(given) or "none")
+        _audit(deps, uow, client.id, AuditKind.CLIENT_CONFIGURED, what, **given)
         uow.commit()
     recent.directory_changed()
     return client
@@ -203,6 +236,9 @@ def add_user(
         if uow.users.find_by_username(client.id, email):
             raise ValidationFailed(field="--username", reason="is taken in that client")
         uow.users.add(user)
+        _audit(
+            deps, uow, client.id, AuditKind.USER_CREATED, f"User {email} created", user_id=user.id
+        )
         uow.commit()
     return user
 

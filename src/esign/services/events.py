@@ -46,6 +46,30 @@ def audit(
     )
 
 
+def client_audit(
+    deps: Deps,
+    uow: UnitOfWork,
+    client_id: str,
+    kind: AuditKind,
+    description: str,
+    actor: Actor,
+    **data: Any,
+) -> None:
+    """An action outside any session, in the client's own trail (decision 0035)."""
+    uow.audit.append_to_client_trail(
+        AuditEvent(
+            id=new_id(),
+            session_id=client_id,
+            client_id=client_id,
+            kind=kind,
+            description=description,
+            actor=actor,
+            at=deps.clock.now(),
+            data=data,
+        )
+    )
+
+
 def add_job(
     uow: UnitOfWork, name: str, payload: dict[str, Any], key: str, run_at: datetime
 ) -> None:

@@ -105,9 +105,13 @@ class ChainReport:
 
 
 def verify_audit(deps: Deps, session_id: str) -> ChainReport:
-    """For operators (`esign audit verify`): check a session's hash chain, any client."""
+    """For operators (`esign audit verify`): check a session's hash chain, any client, or a
+    client's own trail (its id in place of a session's)."""
     with deps.uow(write=False) as uow:
-        found = uow.sessions.client_holding(session_id) is not None
+        found = (
+            uow.sessions.client_holding(session_id) is not None
+            or uow.clients.get(session_id) is not None
+        )
         trail, unreadable = uow.audit.read_trail(session_id)
     head = trail[-1].hash if trail else ""
     broken = verify_chain(trail) or unreadable  # the first broken link, wherever it is

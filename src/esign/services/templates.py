@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from esign.domain.audit import OPERATOR, Actor, AuditKind
 from esign.domain.documents import PDF
 from esign.domain.errors import TemplateNotFound, ValidationFailed
 from esign.domain.model import Field, MergeField, PageSize, Template
 from esign.domain.ports import FileRefused, PrepareRequest
-from esign.services import blob_gc
+from esign.services import blob_gc, events
 from esign.services.commands import MergeFieldInput, TemplateFieldInput, TemplateInput
 from esign.services.context import Deps, new_id
 from esign.services.intake import content_kind, extension
@@ -24,7 +25,9 @@ FONT_SIZES = (6.0, 28.0)  # as anchor tags clamp them (reference §6.1)
 SLACK = 0.5  # points a box may pass the page edge by: rounding in the caller's tools
 
 
-def save_template(deps: Deps, client_id: str, given: TemplateInput) -> Template:
+def save_template(
+    deps: Deps, client_id: str, given: TemplateInput, actor: Actor = OPERATOR
+) -> Template:
     """Create a template, or replace the client's template with the same FormId. Sessions
     that copied the old one keep their copy."""
     form_id = _form_id(given.form_id)
@@ -51,6 +54,11 @@ def save_template(deps: Deps, client_id: str, given: TemplateInput) -> Template:
             if old is not None:
                 template.created_at = old.created_at
             uow.templates.save(template)
+            what = "replaced" if old is not None else "created"
+            description = f"Template {form_id} ('{name}') {what}"
+            events.client_audit(
+                deps, uow, client_id, AuditKind.TEMPLATE_SAVED, description, actor, form_id=form_id
+            )
             uow.commit()
     except BaseException:
         blob_gc.delete_unused(deps, [blob_key])  # refused: keep no file for it
@@ -73,13 +81,23 @@ def get_template(deps: Deps, client_id: str, form_id: str) -> Template:
     return template
 
 
-def delete_template(deps: Deps, client_id: str, form_id: str) -> None:
+def delete_template(deps: Deps, client_id: str, form_id: str, actor: Actor = OPERATOR) -> None:
     """Sessions made from it keep their copies; its PDF goes once nobody else holds it."""
     with deps.uow() as uow:
         template = uow.templates.get(client_id, form_id.strip(), lock=True)
         if template is None:
             raise TemplateNotFound(form_id=form_id)
         uow.templates.delete(client_id, template.id)
+        description = f"Template {template.id} ('{template.name}') deleted"
+        events.client_audit(
+            deps,
+            uow,
+            client_id,
+            AuditKind.TEMPLATE_DELETED,
+            description,
+            actor,
+            form_id=template.id,
+        )
         uow.commit()
     blob_gc.delete_unused(deps, [template.blob_key])
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from esign.domain.audit import Actor, AuditKind
 from esign.domain.enums import UserStatus
 from esign.domain.errors import UsernameTaken, UserNotFound, ValidationFailed
 from esign.domain.model import User
 from esign.domain.ports import UnitOfWork
-from esign.services import recent
+from esign.services import events, recent
 from esign.services.context import Caller, Deps, new_id
 from esign.services.intake import EMAIL
 
@@ -108,8 +109,16 @@ def create_user(deps: Deps, caller: Caller, salt: str, given: UserInput) -> User
         if uow.users.find_by_username(caller.client_id, username):
             raise UsernameTaken(username=username)
         uow.users.add(user)
+        _audit_user(deps, uow, user, AuditKind.USER_CREATED, "created", caller.actor())
         uow.commit()
     return user
+
+
+def _audit_user(
+    deps: Deps, uow: UnitOfWork, user: User, kind: AuditKind, what: str, actor: Actor
+) -> None:
+    description = f"User {user.username} {what}"
+    events.client_audit(deps, uow, user.client_id, kind, description, actor, user_id=user.id)
 
 
 def get_user(deps: Deps, caller: Caller, user_id: str) -> User:
@@ -162,6 +171,8 @@ def update_user(
         if password_hash:
             user.password_hash = password_hash
         uow.users.update(user)
+        changed = "updated (password changed)" if password_hash else "updated"
+        _audit_user(deps, uow, user, AuditKind.USER_UPDATED, changed, caller.actor())
         uow.commit()
     recent.directory_changed()  # the user may have been deactivated
     return user
@@ -172,6 +183,8 @@ def provision_user(deps: Deps, caller: Caller, user_id: str, status: UserStatus)
         user = _locate(uow, caller, user_id, None)
         user.status = status
         uow.users.update(user)
+        what = f"set to {status.name.lower()}"
+        _audit_user(deps, uow, user, AuditKind.USER_STATUS_CHANGED, what, caller.actor())
         uow.commit()
     recent.directory_changed()  # the user may have been deactivated
     return user

@@ -36,16 +36,26 @@ _TRAIL = (
     .order_by(_e.seq)
 )
 _INSERT = PreparedInsert(t.audit_events)
+_LOCK_CLIENT = select(t.clients.c.id).where(t.clients.c.id == bindparam("id")).with_for_update()
 
 
 class AuditRepo:
     def __init__(self, conn: Connection, new_sessions: set[str] | None = None) -> None:
         self._c = conn
         self._pending: list[AuditEvent] = []
+        self._locked: set[str] = set()  # clients whose row this transaction locked
         # Sessions inserted in this transaction: their chains start at the genesis hash.
         self._new_sessions = new_sessions if new_sessions is not None else set()
 
     def append(self, event: AuditEvent) -> None:
+        self._pending.append(event)
+
+    def append_to_client_trail(self, event: AuditEvent) -> None:
+        # A session's writers lock its row; a client trail's lock their client's row. On
+        # SQLite writers take turns anyway.
+        if self._c.dialect.name == "postgresql" and event.session_id not in self._locked:
+            self._c.execute(_LOCK_CLIENT, {"id": event.session_id})
+            self._locked.add(event.session_id)
         self._pending.append(event)
 
     def flush(self) -> None:

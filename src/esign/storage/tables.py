@@ -117,6 +117,8 @@ audit_events = Table(
     "audit_events",
     metadata,
     Column("id", String(36), primary_key=True),
+    # The chain: a session's id, or for a client's own trail (users, keys, templates,
+    # settings: decision 0035) the client's id.
     Column("session_id", String(36), nullable=False),
     Column("client_id", String(36), nullable=False),
     Column("seq", Integer, nullable=False),
