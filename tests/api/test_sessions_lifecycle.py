@@ -108,14 +108,14 @@ def test_start_suspended_invites_nobody(api: Api) -> None:
     assert signer_statuses(api, sid) == {"Seller 1": 1, "Buyer 1": 1}
 
 
-def test_start_without_signer_invites_marks_invited_but_sends_no_mail(
-    api: Api, runtime: Runtime
-) -> None:
+def test_start_without_signer_invites_invites_nobody(api: Api, runtime: Runtime) -> None:
+    """Contract §4: StartSession invites "none when SendSignerInvites=false"."""
     sid = started(api, SendSignerInvites=False, signers=[signer("Seller 1"), signer("Buyer 1")])
-    assert signer_statuses(api, sid) == {"Seller 1": 2, "Buyer 1": 2}
+    assert status_of(api, sid) == 2
+    assert signer_statuses(api, sid) == {"Seller 1": 1, "Buyer 1": 1}
     assert not any(g.invitation_due for g in load(runtime, api, sid).signers)
     logs = [e["Description"] for e in api.get(f"{S}/{sid}/actionlogs")["ActionLogs"]]
-    assert sum("invites disabled" in d for d in logs) == 2
+    assert not any(" invited (" in d for d in logs)
 
 
 def test_start_refuses_a_session_without_signers_or_documents(api: Api) -> None:

@@ -160,9 +160,10 @@ def test_send_invites_invites_pending_signers_of_a_suspended_session(
     assert "buyer@example.com" in logs[-1]["Description"]
 
 
-def test_send_invites_resends_to_invited_signers(api: Api, runtime: Runtime) -> None:
+def test_send_invites_invites_whom_it_names(api: Api, runtime: Runtime) -> None:
     sid = started(api, signers=TWO, SendSignerInvites=False)
     who = ids(api, sid)
+    assert signer_statuses(api, sid) == {"Seller 1": 1, "Buyer 1": 1}  # nobody, at start
     assert not any(g.invitation_due for g in load(runtime, api, sid).signers)
     answer = invite(api, sid, who["Seller 1"], who["Buyer 1"])
     assert answer["Message"] == "Success" and answer["Details"] == []

@@ -257,10 +257,10 @@ def test_suspended_sequence_invites_nobody() -> None:
     assert not any(s.invitation_due for s in session.signers)
 
 
-def test_send_signer_invites_false_marks_invited_without_e_mail() -> None:
+def test_send_signer_invites_false_invites_nobody() -> None:
     session = make_session(S.SENT, send_invites=False)
-    assert lifecycle.invite_due_signers(session, NOW) == ["s1", "s2"]
-    assert all(s.status is G.INVITED for s in session.signers)
+    assert lifecycle.invite_due_signers(session, NOW) == []
+    assert all(s.status is G.PENDING_INVITE for s in session.signers)
     assert not any(s.invitation_due for s in session.signers)
 
 

@@ -146,11 +146,13 @@ def invite_due_signers(session: SigningSession, now: datetime) -> list[str]:
     """Mark the signers whose turn has come as invited; return their ids.
 
     All at once for non-sequential sessions; for sequential ones the lowest `Sequence` group
-    that is not finished; nobody when invites are suspended or disabled.
+    that is not finished; nobody when invites are suspended (`UseSequence=2`) or disabled
+    (`SendSignerInvites=false`, contract §4: the integrator hands out the links itself, and
+    SendSignerEmailInvites invites whom it names).
     """
     if session.status is not S.SENT:
         return []
-    if session.info.use_sequence is UseSequence.SUSPENDED:
+    if session.info.use_sequence is UseSequence.SUSPENDED or not session.info.send_signer_invites:
         return []
     waiting = [s for s in session.signers if s.status is SignerStatus.PENDING_INVITE]
     if session.info.use_sequence is UseSequence.SEQUENTIAL:
@@ -162,5 +164,5 @@ def invite_due_signers(session: SigningSession, now: datetime) -> list[str]:
     for signer in waiting:
         signer.status = SignerStatus.INVITED
         signer.invited_at = now
-        signer.invitation_due = session.info.send_signer_invites
+        signer.invitation_due = True
     return [s.id for s in waiting]

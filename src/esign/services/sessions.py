@@ -315,13 +315,12 @@ def invite_turn(
     for signer_id in lifecycle.invite_due_signers(session, deps.clock.now()):
         signer = session.signer(signer_id)
         assert signer is not None
-        note = "invitation due" if signer.invitation_due else "invites disabled"
         events.audit(
             deps,
             uow,
             session,
             AuditKind.SIGNER_INVITED,
-            f"Signer {signer.full_name} <{signer.email}> invited ({note})",
+            f"Signer {signer.full_name} <{signer.email}> invited (invitation due)",
             actor,
             signer_id=signer.id,
         )
