@@ -463,7 +463,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "templates": cmd_templates,
             "migrate": _migrated,
         }
-        return handlers[args.command](args, rt)
+        code = handlers[args.command](args, rt)
+        sys.stdout.flush()  # here, where a reader that went away can still be caught
+        return code
+    except BrokenPipeError:
+        # The output's reader stopped reading (`esign clients list | head`): nothing is
+        # wrong here. Python would complain again when it flushes at exit: point it nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except DomainError as exc:
         from esign.api.errors import details_for
 

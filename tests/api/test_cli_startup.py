@@ -5,7 +5,10 @@ Redis, a secret key that is no key. A password in a URL is never printed."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +86,25 @@ def test_a_data_dir_holding_no_database_is_named(
         err.strip()
         == f"esign: cannot use the database sqlite:///{tmp_path}/esign.db: file is not a database"
     )
+
+
+def test_a_reader_that_stops_reading_is_no_traceback(tmp_path: Path) -> None:
+    """`esign clients list | head -1`: the pipe closes before esign has written."""
+    esign = Path(sys.executable).parent / "esign"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESIGN_")}
+    made = subprocess.run(
+        [str(esign), "migrate", "--data-dir", str(tmp_path)], env=env, capture_output=True
+    )
+    assert made.returncode == 0, made.stderr
+    create = ["clients", "create", "--name", "A", "--admin-email", "a@b.example.com", "--json"]
+    proc = subprocess.Popen(
+        [str(esign), *create, "--data-dir", str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # nobody reads what it prints
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
