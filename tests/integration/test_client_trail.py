@@ -86,11 +86,22 @@ def test_operator_commands_are_in_the_trail_and_it_verifies(
     assert code == 0 and out.startswith("OK: 5 events"), out
 
 
-def test_users_made_at_once_chain_one_after_another(api: Api) -> None:
-    def make(n: int) -> Any:
+def test_actions_at_once_chain_one_after_another(api: Api) -> None:
+    """Users, templates and adjustment categories changed at the same moment: each waits its
+    turn for the trail (on PostgreSQL none waits for another that waits for it)."""
+
+    def user(n: int) -> Any:
         return lambda: create_user(api, f"agent{n}@acme.example.com")
 
-    answers = at_once([make(n) for n in range(6)])
+    def template(n: int) -> Any:
+        return lambda: api.post("/rest/v1/templates", template_body(f"FORM-{n}"))
+
+    def category(n: int) -> Any:
+        body = {"Adjustments": {"sig": {"Y": -n}}}
+        return lambda: api.put(f"/rest/v1/anchoradjustments/Forms{n}", body)
+
+    calls = [make(n) for n in range(4) for make in (user, template, category)]
+    answers = at_once(calls)
     assert all(a["Message"] == "Success" for a in answers), answers
     report = queries.verify_audit(api.rt.deps, api.client_id)
-    assert (report.broken, report.events) == (None, 8)
+    assert (report.broken, report.events) == (None, 2 + len(calls))

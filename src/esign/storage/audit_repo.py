@@ -36,7 +36,12 @@ _TRAIL = (
     .order_by(_e.seq)
 )
 _INSERT = PreparedInsert(t.audit_events)
-_LOCK_CLIENT = select(t.clients.c.id).where(t.clients.c.id == bindparam("id")).with_for_update()
+# FOR NO KEY UPDATE: it queues the client's trail writers, yet does not wait for the KEY SHARE
+# locks that rows referring to the client (a user just inserted) hold; FOR UPDATE would, and
+# two writers would each wait for the other's.
+_LOCK_CLIENT = (
+    select(t.clients.c.id).where(t.clients.c.id == bindparam("id")).with_for_update(key_share=True)
+)
 
 
 class AuditRepo:
