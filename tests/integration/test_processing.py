@@ -31,7 +31,8 @@ from tests.api.session_helpers import (
     unreadable_docx,
     update,
 )
-from tests.conftest import Api, signer
+from tests.conftest import Api, signer, tiny_pdf
+from tests.pdf.builders import with_boxes
 
 S = "/rest/v1/sessions"
 TAG = "<sig_req_Seller 1_150>"
@@ -568,3 +569,14 @@ def test_a_plain_pdf_with_active_content_is_stripped_before_anyone_sees_it(api: 
 def test_a_plain_pdf_without_active_content_is_ready_at_once(api: Api) -> None:
     answer = api.create_session()
     assert answer["Sessions"][0]["Documents"][0]["ProcessingStatus"] == "Ready"
+
+
+def test_a_page_whose_crop_box_is_off_the_page_is_an_error_not_a_crash(api: Api) -> None:
+    """Found by fuzzing: PDFium gives such a page no size; drawing it divided by zero."""
+    pdf = with_boxes(tiny_pdf(), mediabox=[0, 0, 612, 792], cropbox=[1000, 1000, 2000, 2000])
+    doc = {"FileName": "c.pdf", "FileBytes": base64.b64encode(pdf).decode()}
+    sid = api.create_session(documents=[doc])["SigningSessionId"]
+    doc_id = api.get(f"{S}/{sid}/")["Sessions"][0]["Documents"][0]["DocumentId"]
+    response = api.http.get(f"{S}/{sid}/documents/{doc_id}/pages/1", headers=api.headers)
+    assert response.status_code == 200
+    assert_error(response.json(), "could not be processed")

@@ -33,6 +33,8 @@ def _draw(pdf: Path, page_index: int, width: int) -> Image.Image:
         page = document[page_index]
         try:
             page_width, page_height = page.get_size()  # as displayed: /Rotate applied
+            if not (page_width > 0 and page_height > 0):  # a crop box outside the media box
+                raise ValueError("the page has no visible area")
             scale = min(width / page_width, MAX_HEIGHT / page_height)
             bitmap = page.render(scale=scale, may_draw_forms=True)
             image: Image.Image = bitmap.to_pil()
