@@ -7,10 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from esign.app import Runtime
 from esign.domain.enums import FieldOption, SessionStatus
 from esign.services import clients
+from esign.storage import tables
 from tests.api.session_helpers import (
     SIGNER_RULE,
     S,
@@ -193,6 +195,44 @@ def test_create_refuses_a_pdf_over_the_page_limit(api: Api) -> None:
     assert "500" in answer["Details"][0]
     docs = the_session(answer)["Documents"]
     assert [(d["FileName"], d["PageCount"]) for d in docs] == [("max.pdf", 500)]
+
+
+def _signers(count: int, first: int = 0) -> list[dict[str, Any]]:
+    return [signer(f"Role {n}", f"s{n}@example.com") for n in range(first, first + count)]
+
+
+def _stored(runtime: Runtime) -> tuple[int, int]:
+    """Sessions in the database and files in the blob store."""
+    with runtime.engine.connect() as conn:
+        sessions = conn.execute(select(func.count()).select_from(tables.sessions)).scalar_one()
+    blobs = sum(1 for p in (runtime.settings.data_dir / "blobs").rglob("*") if p.is_file())
+    return sessions, blobs
+
+
+def test_a_session_holds_at_most_100_signers_and_100_documents(api: Api, runtime: Runtime) -> None:
+    """Decision 0036: found by fuzzing, 50,000 signers took 86 s. Refused as a whole, before
+    any file is stored."""
+    docs = [pdf_document(f"d{n}.pdf") for n in range(2)]
+    before = _stored(runtime)
+    answer = create(api, {"SessionInfo": info(), "Documents": docs, "Signers": _signers(101)})
+    assert_error(answer, "session.Signers would make 101", "at most 100", code="validation_failed")
+    many = [pdf_document(f"d{n}.pdf") for n in range(101)]
+    answer = create(api, {"SessionInfo": info(), "Documents": many, "Signers": _signers(1)})
+    assert_error(answer, "session.Documents would make 101", "at most 100")
+    assert _stored(runtime) == before  # nothing was kept of either
+    answer = create(api, {"SessionInfo": info(), "Documents": docs, "Signers": _signers(100)})
+    assert len(the_session(answer)["Signers"]) == 100
+
+
+def test_updates_and_copies_count_what_the_session_holds(api: Api) -> None:
+    sid = new_session(api, signers=_signers(99))
+    answer = update(api, sid, Signers=_signers(2, first=99))
+    assert_error(answer, "session.Signers would make 101 (has 99, and 2 given)", "at most 100")
+    assert len(get_session(api, sid)["Signers"]) == 99
+    assert update(api, sid, Signers=_signers(1, first=99))["Message"] == "Success"
+    answer = copy(api, sid, signers=_signers(1, first=100))
+    assert_error(answer, "session.Signers would make 101 (has 100, and 1 given)")
+    assert copy(api, sid)["Message"] == "Success"
 
 
 def test_create_refuses_files_without_name_and_may_end_with_no_documents(api: Api) -> None:

@@ -28,6 +28,10 @@ from esign.services.views import RenderedViews
 class Limits:
     max_session_bytes: int = 100 * 1024 * 1024
     max_pages: int = 500
+    # Per session (decision 0036): far above any real packet, low enough that nothing done
+    # per document or per signer becomes a long request.
+    max_documents: int = 100
+    max_signers: int = 100
     max_page_size: int = 50  # the lite listing (reference S14: "pageSize ≤ 50")
     max_id_page_size: int = 1000  # the archived, deleted and expired id lists (no vendor cap)
     auth_failures_per_window: int = 10  # per source address, and per user

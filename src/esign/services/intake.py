@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from esign.domain.documents import DOCX, PDF, needs_processing, unassigned_removed
 from esign.domain.enums import ProcessingStatus, SignerStatus
+from esign.domain.errors import ValidationFailed
 from esign.domain.model import (
     ClientSettings,
     Document,
@@ -111,6 +112,24 @@ def accept_documents(
         total += len(data)
         accepted.append((item, doc))
     return accepted, problems
+
+
+def check_counts(
+    limits: Limits, cmd_documents: int, cmd_signers: int, documents: int = 0, signers: int = 0
+) -> None:
+    """Refuse, before anything is stored, a request that would take the session over its
+    number of documents or signers (`documents` and `signers`: what it holds already)."""
+    for field, held, given, limit in (
+        ("session.Documents", documents, cmd_documents, limits.max_documents),
+        ("session.Signers", signers, cmd_signers, limits.max_signers),
+    ):
+        if held + given > limit:
+            has = f"has {held}, and " if held else ""
+            raise ValidationFailed(
+                field=field,
+                reason=f"would make {held + given} ({has}{given} given); "
+                f"a session holds at most {limit}",
+            )
 
 
 def _check_size(limits: Limits, session_bytes: int) -> None:

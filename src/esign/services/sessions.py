@@ -150,6 +150,7 @@ def create_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
     info = _new_info(deps, cmd.info, owner_user)
     now = deps.clock.now()
     session = _draft(caller, owner_user, info, now)
+    intake.check_counts(deps.limits, len(cmd.documents), len(cmd.signers))
     # Files are validated and stored, passwords hashed, before the transaction: the slow part
     # holds no lock. Only template copies need it (the template must not go meanwhile).
     uploaded, problems = intake.accept_documents(deps, cmd.documents, 0, settings)
@@ -253,6 +254,8 @@ def update_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
         lifecycle.ensure_allowed(existing, Action.UPDATE)
         stored_bytes = sum(d.size for d in existing.documents)
         settings = client_of(uow, caller).settings
+    held = len(existing.documents), len(existing.signers)
+    intake.check_counts(deps.limits, len(cmd.documents), len(cmd.signers), *held)
     uploaded, problems = intake.accept_documents(deps, cmd.documents, stored_bytes, settings)
     actor = caller.actor(owner_user.username)
     with deps.uow() as uow:
@@ -352,6 +355,9 @@ def copy_session(
     now = deps.clock.now()
     if lifecycle.documents_gone(source, now):
         raise SessionPurged(session_id=source.id)
+    new_signers = sum(1 for g in cmd.signers if not g.signer_id)
+    held = len(source.documents), len(source.signers)
+    intake.check_counts(deps.limits, 0, new_signers, *held)
     info = SessionInfo(**{f: getattr(source.info, f) for f in SessionInfo.__slots__})
     info.expires_on = None  # the vendor never copies the expiry date
     session = _draft(caller, owner_user, info, now)
