@@ -91,11 +91,11 @@ def reach_queue(huey: Huey, redis_url: str | None) -> None:
     try:
         huey.storage.conn.ping()
     except RedisError as exc:
-        where = make_url_safe(redis_url)
+        where = _without_password(redis_url)
         raise SettingsError(f"cannot reach Redis at {where}: {_first_line(exc)}") from None
 
 
-def make_url_safe(url: str) -> str:
+def _without_password(url: str) -> str:
     """A URL without its password."""
     scheme, sep, rest = url.partition("://")
     credentials, at, host = rest.rpartition("@")

@@ -3,7 +3,6 @@ commits: one read of each session's chain head and one batched insert per transa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -16,6 +15,7 @@ from esign.domain.errors import AuditTrailDamaged
 from esign.storage import tables as t
 from esign.storage.prepared import PreparedInsert
 from esign.storage.serialize import from_json, to_json_text
+from esign.storage.types import aware_utc
 
 _e = t.audit_events.c
 _RAW = ("actor", "at", "data")
@@ -45,8 +45,11 @@ _LOCK_CLIENT = (
 
 
 class AuditRepo:
-    def __init__(self, conn: Connection, new_sessions: set[str] | None = None) -> None:
+    def __init__(
+        self, conn: Connection, new_sessions: set[str] | None = None, lock_rows: bool = False
+    ) -> None:
         self._c = conn
+        self._lock_rows = lock_rows  # (PostgreSQL)
         self._pending: list[AuditEvent] = []
         self._locked: set[str] = set()  # clients whose row this transaction locked
         # Sessions inserted in this transaction: their chains start at the genesis hash.
@@ -58,7 +61,7 @@ class AuditRepo:
     def append_to_client_trail(self, event: AuditEvent) -> None:
         # A session's writers lock its row; a client trail's lock their client's row. On
         # SQLite writers take turns anyway.
-        if self._c.dialect.name == "postgresql" and event.session_id not in self._locked:
+        if self._lock_rows and event.session_id not in self._locked:
             self._c.execute(_LOCK_CLIENT, {"id": event.session_id})
             self._locked.add(event.session_id)
         self._pending.append(event)
@@ -131,7 +134,7 @@ def _event(row: Any) -> AuditEvent:
         kind=AuditKind(row["kind"]),
         description=row["description"],
         actor=from_json(Actor, actor),
-        at=_instant(row["at"]),
+        at=aware_utc(row["at"]),
         data=data,
         seq=row["seq"],
         prev_hash=row["prev_hash"],
@@ -142,12 +145,3 @@ def _event(row: Any) -> AuditEvent:
 def _json(value: Any) -> Any:
     """JSON as stored: text on SQLite, already decoded by PostgreSQL's driver."""
     return orjson.loads(value) if isinstance(value, str | bytes) else value
-
-
-def _instant(value: Any) -> datetime:
-    """A stored time (text on SQLite, a datetime from PostgreSQL) as aware UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, datetime):
-        raise TypeError("at")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

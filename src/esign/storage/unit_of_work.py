@@ -153,7 +153,7 @@ class SqlUnitOfWork:
 
     @cached_property
     def audit(self) -> AuditRepo:
-        return AuditRepo(self._c, self._created)
+        return AuditRepo(self._c, self._created, self._for_update)
 
     @cached_property
     def jobs(self) -> JobRepo:
