@@ -262,6 +262,8 @@ class Result:
     error_samples: list[str] = field(default_factory=list)
     made: list[str] = field(default_factory=list)
     server_cpu: float = 0.0  # seconds of the server process's CPU (user + system) meanwhile
+    machine_busy: float = 0.0  # CPU-seconds the whole machine spent busy meanwhile
+    machine_total: float = 0.0  # CPU-seconds the machine had meanwhile (all vCPUs)
 
     @property
     def cpu_ms(self) -> float:
@@ -271,6 +273,12 @@ class Result:
     @property
     def rps(self) -> float:
         return self.counted / self.window if self.window else 0.0
+
+    @property
+    def idle_pct(self) -> float:
+        """How much of the machine's CPU stayed idle while this side was loaded: near 0, the
+        side is bound by CPU; well above, by something that makes its work wait in line."""
+        return 100 * (1 - self.machine_busy / self.machine_total) if self.machine_total else 0.0
 
     def pct(self, q: float) -> float:
         if not self.latencies:
@@ -307,7 +315,7 @@ class Load:
         the other side's slice, and the answers still on their way at the end are left out, so
         neither its ramp-up nor the drain weighs on the throughput."""
         pid = self.target.server.proc.pid
-        cpu = process_cpu(pid)
+        cpu, machine = process_cpu(pid), machine_cpu()
         start = time.perf_counter()
         opens, deadline = start + settle, start + seconds
         counted = 0
@@ -327,6 +335,9 @@ class Load:
             task.result()
         if measure:
             self.result.server_cpu += process_cpu(pid) - cpu
+            busy, total = (now - then for now, then in zip(machine_cpu(), machine, strict=True))
+            self.result.machine_busy += busy
+            self.result.machine_total += total
             self.result.counted += counted
             self.result.window += deadline - opens
         return counted / (deadline - opens) if deadline > opens else 0.0
@@ -399,6 +410,18 @@ def process_cpu(pid: int) -> float:
     except OSError:
         return math.nan
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[float, float]:
+    """CPU-seconds the machine has been busy, and has had, since boot (all vCPUs, /proc/stat;
+    iowait counts as idle)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return math.nan, math.nan
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / tick, sum(fields[:8]) / tick
 
 
 def run_async(coro: Any) -> Any:
@@ -615,12 +638,12 @@ def _each(ratios: list[float]) -> str:
 def print_table(results: list[Result]) -> None:
     print(
         f"\n{'endpoint':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'ok':>9}{'errors':>8}"
-        f"{'CPU ms/req':>12}"
+        f"{'CPU ms/req':>12}{'idle %':>8}"
     )
     for r in results:
         print(
             f"{r.name:<22}{r.rps:>10.1f}{r.pct(0.50):>10.2f}{r.pct(0.99):>10.2f}{r.counted:>9}"
-            f"{r.errors:>8}{r.cpu_ms:>12.2f}"
+            f"{r.errors:>8}{r.cpu_ms:>12.2f}{r.idle_pct:>8.0f}"
         )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import cProfile
 import functools
+import inspect
 import os
 import pstats
 import sys
@@ -41,7 +42,7 @@ from esign.api.router import Ctx, Dispatcher  # noqa: E402
 from esign.api.routes import ROUTES  # noqa: E402
 from esign.app import build_runtime  # noqa: E402
 from esign.config import Settings  # noqa: E402
-from esign.pdf.inspect import PikePdfInspector  # noqa: E402
+from esign.pdf.inspect import PdfInspector  # noqa: E402
 from esign.services import auth, clients, intake, sessions  # noqa: E402
 from esign.storage.audit_repo import AuditRepo  # noqa: E402
 from esign.storage.blobs import LocalBlobStore  # noqa: E402
@@ -112,7 +113,7 @@ STEPS: list[tuple[Any, str, str]] = [
     (Dispatcher, "_decode", "decoding"),
     (auth, "authenticate", "token check"),
     (intake, "accept_documents", "documents"),
-    (PikePdfInspector, "inspect", "  PDF inspection"),
+    (PdfInspector, "inspect", "  PDF inspection"),
     (LocalBlobStore, "put", "  blob write"),
     (intake, "accept_signers", "signers"),
     (SqlUnitOfWork, "__enter__", "BEGIN (write lock)"),
@@ -140,9 +141,12 @@ def phases(run_create: Callable[[int], None]) -> None:
 
         return run
 
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in STEPS]
+    originals = [(owner, name, inspect.getattr_static(owner, name)) for owner, name, _ in STEPS]
     for owner, name, label in STEPS:
-        setattr(owner, name, timed(getattr(owner, name), label))
+        wrapped = timed(getattr(owner, name), label)
+        if isinstance(inspect.getattr_static(owner, name), staticmethod):
+            wrapped = staticmethod(wrapped)
+        setattr(owner, name, wrapped)
     try:
         c, w = time.thread_time_ns(), time.perf_counter_ns()
         for i in range(N):

@@ -74,6 +74,23 @@ def with_boxes(
         return out.getvalue()
 
 
+def pdf_of_objects(*objects: str) -> bytes:
+    """A PDF of exactly these objects (1 0 obj is the catalog), with a correct xref: what
+    no library would write, as a hostile file may be."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
 def raw_pdf(
     content: bytes, size: tuple[float, float] = (612, 792), to_unicode: bytes | None = None
 ) -> bytes:

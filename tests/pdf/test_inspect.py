@@ -10,8 +10,8 @@ import pytest
 from esign.domain.model import PageSize
 from esign.domain.ports import FileRefused
 from esign.pdf import inspect
-from esign.pdf.inspect import PikePdfInspector
-from tests.pdf.builders import canvas_pdf, with_boxes
+from esign.pdf.inspect import PdfInspector
+from tests.pdf.builders import canvas_pdf, pdf_of_objects, with_boxes
 
 
 def _two_pages_rotated() -> bytes:
@@ -30,31 +30,14 @@ def _encrypted() -> bytes:
     return out.getvalue()
 
 
-def _pdf_of(*objects: str) -> bytes:
-    """A PDF of exactly these objects (1 0 obj is the catalog), with a correct xref: what
-    no library would write, as a hostile file may be."""
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return bytes(out)
-
-
 _CATALOG = "<< /Type /Catalog /Pages 2 0 R >>"
 # A page tree with a kid that is no page and no /Count: qpdf raises a RuntimeError for it.
-_BAD_TREE = _pdf_of(
+_BAD_TREE = pdf_of_objects(
     _CATALOG,
     "<< /Type /Pages /Kids [3 0 R 7] >>",
     "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
 )
-_NO_AREA = _pdf_of(
+_NO_AREA = pdf_of_objects(
     _CATALOG,
     "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
     "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
@@ -63,7 +46,7 @@ _NO_AREA = _pdf_of(
 
 
 @pytest.fixture(params=["memory file", "BytesIO", "memfd refused"])
-def inspector(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> PikePdfInspector:
+def inspector(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> PdfInspector:
     """Every way of handing qpdf the bytes: a memory-mapped file (Linux), the portable stream
     (other systems, and large files), and the stream again where memfd is refused (a
     sandbox). All must say the same."""
@@ -78,10 +61,10 @@ def inspector(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setattr(inspect, "_MEMFD", True)
     elif not inspect._MEMFD:
         pytest.skip("no memfd_create on this platform")
-    return PikePdfInspector(max_pages=3)
+    return PdfInspector(max_pages=3)
 
 
-def test_pages_as_displayed(inspector: PikePdfInspector) -> None:
+def test_pages_as_displayed(inspector: PdfInspector) -> None:
     facts = inspector.inspect(_two_pages_rotated())
     assert facts.page_count == 2
     assert facts.page_sizes == (PageSize(612, 792), PageSize(792, 612))
@@ -89,7 +72,7 @@ def test_pages_as_displayed(inspector: PikePdfInspector) -> None:
     assert facts.active_content is False
 
 
-def test_boxes_and_rotation_inherited_from_the_page_tree(inspector: PikePdfInspector) -> None:
+def test_boxes_and_rotation_inherited_from_the_page_tree(inspector: PdfInspector) -> None:
     doc = pikepdf.new()
     for _ in range(2):
         doc.add_blank_page(page_size=(300, 400))
@@ -102,12 +85,12 @@ def test_boxes_and_rotation_inherited_from_the_page_tree(inspector: PikePdfInspe
     assert inspector.inspect(out.getvalue()).page_sizes == (PageSize(700, 500),) * 2
 
 
-def test_crop_box_is_what_shows(inspector: PikePdfInspector) -> None:
+def test_crop_box_is_what_shows(inspector: PdfInspector) -> None:
     pdf = with_boxes(canvas_pdf(lambda c: None), cropbox=[0, 0, 300, 400])
     assert inspector.inspect(pdf).page_sizes == (PageSize(300, 400),)
 
 
-def test_active_content_is_noticed(inspector: PikePdfInspector) -> None:
+def test_active_content_is_noticed(inspector: PdfInspector) -> None:
     with pikepdf.open(io.BytesIO(canvas_pdf(lambda c: None))) as doc:
         doc.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS="app.alert(1)")
         out = io.BytesIO()
@@ -127,7 +110,7 @@ def test_active_content_is_noticed(inspector: PikePdfInspector) -> None:
         (_NO_AREA, "page 2 has no area (0 by 792 points)"),
     ],
 )
-def test_refusals_say_why(inspector: PikePdfInspector, data: bytes, reason: str) -> None:
+def test_refusals_say_why(inspector: PdfInspector, data: bytes, reason: str) -> None:
     with pytest.raises(FileRefused) as refused:
         inspector.inspect(data)
     assert refused.value.reason.startswith(reason)
