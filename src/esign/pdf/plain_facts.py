@@ -119,9 +119,8 @@ def _intact(data: bytes) -> dict[int, bytes]:
     objects = _objects(table.group(1))
     values = _values(data, objects, table.start())
     trailer = _COMMENT.sub(b"", data[table.end() - 2 : found.start()])
-    if not values or not _closed(trailer) or not all(map(_closed, values.values())):
-        return {}
-    references = _references(b" ".join([trailer, *values.values()]))
+    everything = b" ".join([trailer, *values.values()])
+    references = _references(everything) if values and _closed(everything) else None
     in_use = {(b"%d" % number, b"%d" % generation) for number, (_, generation) in objects.items()}
     return values if references is not None and references <= in_use else {}
 
@@ -160,13 +159,13 @@ def _values(data: bytes, objects: dict[int, tuple[int, int]], table_at: int) -> 
     return values
 
 
-def _closed(value: bytes) -> bool:
-    """Whether an object's dictionaries, arrays and strings close as they open (a bracket
-    or an escaped parenthesis in a string rules the file out)."""
+def _closed(values: bytes) -> bool:
+    """Whether the dictionaries, arrays and strings close as they open (a bracket or an
+    escaped parenthesis in a string rules the file out)."""
     return (
-        value.count(b"<<") == value.count(b">>")
-        and value.count(b"[") == value.count(b"]")
-        and value.count(b"(") == value.count(b")")
+        values.count(b"<<") == values.count(b">>")
+        and values.count(b"[") == values.count(b"]")
+        and values.count(b"(") == values.count(b")")
     )
 
 
