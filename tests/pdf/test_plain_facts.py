@@ -67,6 +67,13 @@ _PLAIN = {
         _CATALOG, _TREE, _PAGE.replace("[0 0 612 792]", "[612 792 0 0]")
     ),
     "saved by qpdf without object streams": with_boxes(canvas_pdf(_text)),
+    # a name in a content stream is an operand to draw with, not a key of anything
+    "a script's name in the page's content": pdf_of_objects(
+        _CATALOG,
+        _TREE,
+        _PAGE.replace(">>", "/Contents 4 0 R >>"),
+        "<< /Length 19 >>\nstream\n/JavaScript BMC EMC\nendstream",
+    ),
 }
 _NOT_PLAIN = {
     "a link (an action)": canvas_pdf(_with_link),
