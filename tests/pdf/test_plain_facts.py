@@ -57,7 +57,7 @@ def _with_outline(canvas: Canvas) -> None:
     canvas.addOutlineEntry("Page", "p")
 
 
-# Each: a PDF, and whether the plain path may answer for it.
+# Files the plain path answers for.
 _PLAIN = {
     "reportlab, one page": canvas_pdf(_text),
     "reportlab, three Letter pages": canvas_pdf(_text, pagesize=(612, 792), pages=3),
@@ -75,6 +75,8 @@ _PLAIN = {
         "<< /Length 19 >>\nstream\n/JavaScript BMC EMC\nendstream",
     ),
 }
+# Files it leaves to qpdf: an outline's /Count, say, makes the page tree no longer the only
+# node with one.
 _NOT_PLAIN = {
     "a link (an action)": canvas_pdf(_with_link),
     "an outline": canvas_pdf(_with_outline),
