@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+import shutil
 
 import pikepdf
 import pytest
@@ -15,7 +16,15 @@ from esign.domain.ports import FileRefused, PdfFacts
 from esign.pdf import inspect
 from esign.pdf.inspect import PdfInspector
 from esign.pdf.plain_facts import _page_count, plain_facts
-from tests.pdf.builders import canvas_pdf, pdf_of_objects, with_boxes
+from tests.pdf.builders import (
+    canvas_pdf,
+    docx,
+    libreoffice_pdf,
+    pdf_of_objects,
+    w_para,
+    w_table,
+    with_boxes,
+)
 
 _CATALOG = "<< /Type /Catalog /Pages 2 0 R >>"
 _PAGE = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"
@@ -67,6 +76,9 @@ _PLAIN = {
         _CATALOG, _TREE, _PAGE.replace("[0 0 612 792]", "[612 792 0 0]")
     ),
     "saved by qpdf without object streams": with_boxes(canvas_pdf(_text)),
+    "an opening that only scrolls, as LibreOffice writes": pdf_of_objects(
+        _CATALOG.replace(">>", "/OpenAction [3 0 R /XYZ null null 0] >>"), _TREE, _PAGE
+    ),
     # a name in a content stream is an operand to draw with, not a key of anything
     "a script's name in the page's content": pdf_of_objects(
         _CATALOG,
@@ -80,6 +92,12 @@ _PLAIN = {
 _NOT_PLAIN = {
     "a link (an action)": canvas_pdf(_with_link),
     "an outline": canvas_pdf(_with_outline),
+    "an opening action": pdf_of_objects(
+        _CATALOG.replace(">>", "/OpenAction << /S /GoTo /D [3 0 R /Fit] >> >>"), _TREE, _PAGE
+    ),
+    "an opening by reference": pdf_of_objects(
+        _CATALOG.replace(">>", "/OpenAction 4 0 R >>"), _TREE, _PAGE, "[3 0 R /Fit]"
+    ),
     "a page turned": with_boxes(canvas_pdf(_text), rotate=90),
     "a crop box": with_boxes(canvas_pdf(_text), cropbox=[0, 0, 300, 400]),
     "pages of two sizes": pdf_of_objects(
@@ -139,6 +157,23 @@ def test_what_the_bytes_cannot_vouch_for_goes_to_qpdf(
     assert repr(answer) == repr(qpdf)
 
 
+@pytest.fixture(scope="module")
+def office_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    word = docx(w_para("Purchase agreement"), w_table([["Seller", "Buyer"], ["", ""]]))
+    return libreoffice_pdf(word, str(tmp_path_factory.mktemp("office")))
+
+
+def test_a_word_file_converted_by_libreoffice_is_plain(
+    office_pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What our own pipeline makes of Word files, and what many senders upload."""
+    facts = _plain(office_pdf)
+    assert facts is not None
+    assert facts == _by_qpdf(office_pdf, monkeypatch)
+
+
 def test_active_content_behind_an_escaped_name_is_found() -> None:
     facts = PdfInspector().inspect(_NOT_PLAIN["an escaped name"])
     assert facts.active_content is True
@@ -184,14 +219,25 @@ def test_damaged_files_are_read_as_qpdf_reads_them_or_not_at_all(
 ) -> None:
     """Where the plain path answers for a damaged file, qpdf says the same; and the plain
     path still answers for some (else this would test nothing)."""
+    answered = _agreeing(list(_PLAIN.values()), 1000, monkeypatch)
+    assert answered > 500
+
+
+def test_damaged_libreoffice_files_too(office_pdf: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its fonts are compressed streams, and the objects around them are written otherwise."""
+    assert _agreeing([office_pdf], 1000, monkeypatch) > 100
+
+
+def _agreeing(originals: list[bytes], each: int, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many damaged copies the plain path answers for, each as qpdf does."""
     answered = 0
-    for number, original in enumerate(_PLAIN.values()):
-        for data in _mutants(original, 1000, seed=number):
+    for number, original in enumerate(originals):
+        for data in _mutants(original, each, seed=number):
             facts = _plain(data)
             if facts is not None:
                 answered += 1
                 assert facts == _by_qpdf(data, monkeypatch), data
-    assert answered > 500
+    return answered
 
 
 def test_pdfium_counts_no_pages_of_what_it_cannot_read_or_is_encrypted() -> None:

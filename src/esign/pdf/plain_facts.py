@@ -48,14 +48,15 @@ def _pdf_re(pattern: bytes) -> re.Pattern[bytes]:
 # in a name, but readers differ on them (qpdf takes \v for white space).
 _NAME_CHAR = rb"[!-$&'*-.0-;=?-Z\\^-z|~]"
 _UNPLAIN = (  # names that rule a file out: active content, and structure the bytes do not show
-    rb"AA|A|OpenAction|JavaScript|JS|EmbeddedFiles|XFA|FileAttachment|RichMedia|Movie|Sound"
+    rb"AA|A|JavaScript|JS|EmbeddedFiles|XFA|FileAttachment|RichMedia|Movie|Sound"
     rb"|Screen|Launch|SubmitForm|ImportData|GoToR|GoToE|Rendition|ObjStm|XRef|XRefStm|Encrypt"
     rb"|CropBox"
 )
 # One pass over the objects finds every name that matters, each by the group it is in; and
 # any name with an escape in it. The one '/' in front lets the search skip from '/' to '/'.
 _NAMES = _pdf_re(
-    rb"/(?:(?:(?P<unplain>" + _UNPLAIN + rb")|(?P<box>MediaBox)|(?P<turn>Rotate)"
+    rb"/(?:(?:(?P<unplain>" + _UNPLAIN + rb")|(?P<opening>OpenAction)|(?P<box>MediaBox)"
+    rb"|(?P<turn>Rotate)"
     rb"|(?P<count>Count)|(?P<kids>Kids)|Type\s*/(?:(?P<tree>Pages)|(?P<page>Page)))"
     + _END_OF_NAME
     + rb"|(?P<escaped>"
@@ -64,6 +65,9 @@ _NAMES = _pdf_re(
 )
 _NUMBER = rb"([+-]?(?:\d+\.?\d*|\.\d+))"
 _BOX = _pdf_re(rb"/MediaBox\s*\[\s*" + _NUMBER + (rb"\s+" + _NUMBER) * 3 + rb"\s*\]")
+# An opening that is a destination written out (LibreOffice writes one): it only scrolls, as
+# `sanitize.has_active_content` agrees. An action, or a reference to either, rules a file out.
+_DESTINATION = _pdf_re(rb"/OpenAction\s*\[")
 _COUNT = _pdf_re(rb"/Count\s+(\d{1,6})(?=\s*(?:/|>>))")
 _KIDS = _pdf_re(rb"/Kids\s*\[((?:\s*\d+\s+\d+\s+R)*)\s*\]")
 _KID = _pdf_re(rb"(\d+)\s+\d+\s+R")
@@ -236,8 +240,12 @@ def _note(data: bytes, name: re.Match[bytes], found: _Found) -> bool:
         found.counts.append(int(count.group(1)))
     elif kind == "kids" and (kids := _KIDS.match(data, at)):
         found.kids += map(int, _KID.findall(kids.group(1)))
-    else:
-        return kind == "turn" and _NO_TURN.match(data, at) is not None
+    elif kind == "opening":
+        return _DESTINATION.match(data, at) is not None
+    elif kind == "turn":
+        return _NO_TURN.match(data, at) is not None
+    else:  # a name that rules the file out, or a box, count or kids not written out
+        return False
     return True
 
 
