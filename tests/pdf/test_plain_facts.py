@@ -51,6 +51,19 @@ def _saved(doc: pikepdf.Pdf, **options: object) -> bytes:
     return out.getvalue()
 
 
+def _with_spare(catalog: str) -> bytes:
+    """A file with this catalog, and an object nobody refers to that closes a dictionary and a
+    string it never opened."""
+    return pdf_of_objects(catalog, _TREE, _PAGE, ">> )")
+
+
+def _listed_twice(pdf: bytes) -> bytes:
+    """The file with its catalog listed again, in a subsection of its own before the rest."""
+    head, table = pdf.split(b"xref\n0 4\n")
+    catalog_entry = table.split(b"\n")[1] + b"\n"
+    return head + b"xref\n1 1\n" + catalog_entry + b"0 4\n" + table
+
+
 def _text(canvas: Canvas) -> None:
     canvas.drawString(72, 720, "Seller signature: ____________")
 
@@ -98,6 +111,15 @@ _NOT_PLAIN = {
     "an opening by reference": pdf_of_objects(
         _CATALOG.replace(">>", "/OpenAction 4 0 R >>"), _TREE, _PAGE, "[3 0 R /Fit]"
     ),
+    # "stream" in a string or a name cut the value short, and an object nobody reads made up
+    # for what the cut left open: the opening action after the cut went unseen
+    "an action after 'stream' in a string": _with_spare(
+        "<< /Type /Catalog /Pages 2 0 R /T (a stream\n) /OpenAction << /S /JavaScript >> >>"
+    ),
+    "an action after 'stream' in a name": _with_spare(
+        "<< /Type /Catalog /Pages 2 0 R /Xstream 1 /OpenAction << /S /JavaScript >> >>"
+    ),
+    "an object listed twice": _listed_twice(pdf_of_objects(_CATALOG, _TREE, _PAGE)),
     "a page turned": with_boxes(canvas_pdf(_text), rotate=90),
     "a crop box": with_boxes(canvas_pdf(_text), cropbox=[0, 0, 300, 400]),
     "pages of two sizes": pdf_of_objects(
@@ -174,9 +196,16 @@ def test_a_word_file_converted_by_libreoffice_is_plain(
     assert facts == _by_qpdf(office_pdf, monkeypatch)
 
 
-def test_active_content_behind_an_escaped_name_is_found() -> None:
-    facts = PdfInspector().inspect(_NOT_PLAIN["an escaped name"])
-    assert facts.active_content is True
+@pytest.mark.parametrize(
+    "name",
+    [
+        "an escaped name",
+        "an action after 'stream' in a string",
+        "an action after 'stream' in a name",
+    ],
+)
+def test_active_content_that_the_bytes_hide_is_found(name: str) -> None:
+    assert PdfInspector().inspect(_NOT_PLAIN[name]).active_content is True
 
 
 def test_too_many_pages_is_refused_by_the_usual_message() -> None:

@@ -2,9 +2,11 @@
 a file was a sixth of CreateSession's throughput (decision 0037).
 
 Plain means what a look at the bytes can vouch for, so that any reader sees what qpdf sees:
-- intact: `startxref` points at a classic cross-reference table; every object it lists is
-  where it says, ends, is made of PDF's tokens only (no comment, no stray word), has its
-  dictionaries, arrays and strings closed, and refers only to objects the table lists.
+- intact: `startxref` points at a classic cross-reference table that lists each object once;
+  every object is where it says and ends; its value, up to `endobj` or to the keyword that
+  starts its stream, is made of PDF's tokens only (no comment, no stray word) with its
+  dictionaries, arrays and strings closed, each value on its own; and it refers only to
+  objects the table lists.
   Nothing is left for a reader to repair, and repairs are where PDFium and qpdf part ways.
   What readers parse is then the objects' values and the trailer, and the checks below look
   at those alone (stream data holds no keys of anything);
@@ -76,6 +78,9 @@ _NO_TURN = _pdf_re(rb"/Rotate\s+[+-]?0*(?:0|360|720)(?:\.0*)?(?=\s*(?:/|>>))")
 _START_XREF = _pdf_re(rb"startxref\s+(\d{1,12})\s")
 _TABLE = _pdf_re(rb"xref\s*((?:\d+ \d+\s*(?:\d{10} \d{5} [nf](?: \r| \n|\r\n))+)+)trailer\s*<<")
 _SUBSECTION = _pdf_re(rb"(\d+) (\d+)\s*((?:\d{10} \d{5} [nf](?: \r| \n|\r\n))+)")
+# The keyword that starts a stream's data: after its dictionary, and followed by an end of
+# line. A "stream" anywhere else (in a string, in a name) is no keyword.
+_STREAM = re.compile(rb"(?<=[>\x00\t\n\x0c\r ])stream(?=\r?\n)")
 _AFTER_OBJ = b"\x00\t\n\x0c\r <[(/"  # what may follow `N G obj`
 _AFTER_ENDOBJ = b"\x00\t\n\x0c\r %"
 _COMMENT = _pdf_re(rb"%[^\r\n]*")
@@ -130,10 +135,11 @@ def _intact(data: bytes) -> _Read | None:
     objects = _objects(table.group(1))
     values = _values(data, objects, table.start())
     trailer = _COMMENT.sub(b"", data[table.end() - 2 : found.start()])
+    if not values or not all(map(_well_formed, [trailer, *values.values()])):
+        return None
     text = b" ".join([trailer, *values.values()])
-    references = _references(text) if values and _closed(text) else None
     in_use = {(b"%d" % number, b"%d" % generation) for number, (_, generation) in objects.items()}
-    return _Read(values, text) if references is not None and references <= in_use else None
+    return _Read(values, text) if _references(text) <= in_use else None
 
 
 def _objects(table: bytes) -> dict[int, tuple[int, int]]:
@@ -144,6 +150,8 @@ def _objects(table: bytes) -> dict[int, tuple[int, int]]:
         if len(listed) != int(count):
             return {}
         for number, (offset, generation, use) in enumerate(listed, start=int(first)):
+            if number in objects:
+                return {}  # listed twice: readers may take either
             if use == b"n":
                 objects[number] = (int(offset), int(generation))
     return objects
@@ -165,28 +173,27 @@ def _values(data: bytes, objects: dict[int, tuple[int, int]], table_at: int) -> 
             return {}
         if close + 6 < len(data) and data[close + 6] not in _AFTER_ENDOBJ:
             return {}
-        stream = data.find(b"stream", value, close)
-        values[number] = data[value : stream if stream >= 0 else close]
+        stream = _STREAM.search(data, value, close)
+        values[number] = data[value : stream.start() if stream else close]
     return values
 
 
-def _closed(values: bytes) -> bool:
-    """Whether the dictionaries, arrays and strings close as they open (a bracket or an
-    escaped parenthesis in a string rules the file out)."""
+def _well_formed(value: bytes) -> bool:
+    """Whether an object's value (or the trailer) is nothing but PDF's tokens, with its
+    dictionaries and arrays closed as they open. Each value on its own: one that another
+    makes up for could hide what follows a cut from the look at names."""
     return (
-        values.count(b"<<") == values.count(b">>")
-        and values.count(b"[") == values.count(b"]")
-        and values.count(b"(") == values.count(b")")
+        value.count(b"<<") == value.count(b">>")
+        and value.count(b"[") == value.count(b"]")
+        and _TOKENS.fullmatch(value) is not None
     )
 
 
-def _references(values: bytes) -> set[tuple[bytes, bytes]] | None:
-    """The (number, generation) of every reference, if `values` is nothing but PDF's tokens;
-    None otherwise. (Numbers in strings that look like references count too: a file
-    with one that names no object is not plain.)"""
-    if _TOKENS.fullmatch(values) is None:
-        return None
-    backwards = _REFERENCE_BACKWARDS.findall(values[::-1])
+def _references(text: bytes) -> set[tuple[bytes, bytes]]:
+    """The (number, generation) of every reference in well-formed values. (Numbers in a
+    string that look like a reference count too: a file with one that names no object is
+    not plain.)"""
+    backwards = _REFERENCE_BACKWARDS.findall(text[::-1])
     return {(number[::-1], generation[::-1]) for generation, number in backwards}
 
 
