@@ -42,7 +42,7 @@ from esign.api.router import Ctx, Dispatcher  # noqa: E402
 from esign.api.routes import ROUTES  # noqa: E402
 from esign.app import build_runtime  # noqa: E402
 from esign.config import Settings  # noqa: E402
-from esign.pdf.inspect import PdfInspector  # noqa: E402
+from esign.pdf.inspect import PikePdfInspector  # noqa: E402
 from esign.services import auth, clients, intake, sessions  # noqa: E402
 from esign.storage.audit_repo import AuditRepo  # noqa: E402
 from esign.storage.blobs import LocalBlobStore  # noqa: E402
@@ -113,7 +113,7 @@ STEPS: list[tuple[Any, str, str]] = [
     (Dispatcher, "_decode", "decoding"),
     (auth, "authenticate", "token check"),
     (intake, "accept_documents", "documents"),
-    (PdfInspector, "inspect", "  PDF inspection"),
+    (PikePdfInspector, "inspect", "  PDF inspection"),
     (LocalBlobStore, "put", "  blob write"),
     (intake, "accept_signers", "signers"),
     (SqlUnitOfWork, "__enter__", "BEGIN (write lock)"),

@@ -23,7 +23,7 @@ from esign.identity.crypto import ScryptPasswordHasher, ServerCipher
 from esign.jobs.queue import JobEngine
 from esign.notify.webhook_http import HttpWebhookTransport
 from esign.pdf.convert import OfficeConverter
-from esign.pdf.inspect import PdfInspector
+from esign.pdf.inspect import PikePdfInspector
 from esign.pdf.pipeline import PdfPipeline
 from esign.pdf.render import PdfiumPageRenderer
 from esign.pdf.upload_check import UploadFileChecker
@@ -66,7 +66,7 @@ def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True
         cipher=ServerCipher(startup.master_key(settings)),
         passwords=ScryptPasswordHasher(),
         blobs=LocalBlobStore(settings.data_dir / "blobs"),
-        pdf=PdfInspector(max_pages=limits.max_pages),
+        pdf=PikePdfInspector(max_pages=limits.max_pages),
         uploads=UploadFileChecker(max_pages=limits.max_pages),
         webhooks=HttpWebhookTransport(settings.webhook_allow_private, settings.webhook_allow_hosts),
         # LibreOffice starts on the first Word file, one per process, in its own profile.

@@ -10,7 +10,7 @@ import pytest
 from esign.domain.model import PageSize
 from esign.domain.ports import FileRefused
 from esign.pdf import inspect
-from esign.pdf.inspect import PdfInspector
+from esign.pdf.inspect import PikePdfInspector
 from tests.pdf.builders import canvas_pdf, pdf_of_objects, with_boxes
 
 
@@ -46,7 +46,7 @@ _NO_AREA = pdf_of_objects(
 
 
 @pytest.fixture(params=["memory file", "BytesIO", "memfd refused"])
-def inspector(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> PdfInspector:
+def inspector(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> PikePdfInspector:
     """Every way of handing qpdf the bytes: a memory-mapped file (Linux), the portable stream
     (other systems, and large files), and the stream again where memfd is refused (a
     sandbox). All must say the same."""
@@ -61,10 +61,10 @@ def inspector(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setattr(inspect, "_MEMFD", True)
     elif not inspect._MEMFD:
         pytest.skip("no memfd_create on this platform")
-    return PdfInspector(max_pages=3)
+    return PikePdfInspector(max_pages=3)
 
 
-def test_pages_as_displayed(inspector: PdfInspector) -> None:
+def test_pages_as_displayed(inspector: PikePdfInspector) -> None:
     facts = inspector.inspect(_two_pages_rotated())
     assert facts.page_count == 2
     assert facts.page_sizes == (PageSize(612, 792), PageSize(792, 612))
@@ -72,7 +72,7 @@ def test_pages_as_displayed(inspector: PdfInspector) -> None:
     assert facts.active_content is False
 
 
-def test_boxes_and_rotation_inherited_from_the_page_tree(inspector: PdfInspector) -> None:
+def test_boxes_and_rotation_inherited_from_the_page_tree(inspector: PikePdfInspector) -> None:
     doc = pikepdf.new()
     for _ in range(2):
         doc.add_blank_page(page_size=(300, 400))
@@ -85,12 +85,12 @@ def test_boxes_and_rotation_inherited_from_the_page_tree(inspector: PdfInspector
     assert inspector.inspect(out.getvalue()).page_sizes == (PageSize(700, 500),) * 2
 
 
-def test_crop_box_is_what_shows(inspector: PdfInspector) -> None:
+def test_crop_box_is_what_shows(inspector: PikePdfInspector) -> None:
     pdf = with_boxes(canvas_pdf(lambda c: None), cropbox=[0, 0, 300, 400])
     assert inspector.inspect(pdf).page_sizes == (PageSize(300, 400),)
 
 
-def test_active_content_is_noticed(inspector: PdfInspector) -> None:
+def test_active_content_is_noticed(inspector: PikePdfInspector) -> None:
     with pikepdf.open(io.BytesIO(canvas_pdf(lambda c: None))) as doc:
         doc.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS="app.alert(1)")
         out = io.BytesIO()
@@ -110,7 +110,7 @@ def test_active_content_is_noticed(inspector: PdfInspector) -> None:
         (_NO_AREA, "page 2 has no area (0 by 792 points)"),
     ],
 )
-def test_refusals_say_why(inspector: PdfInspector, data: bytes, reason: str) -> None:
+def test_refusals_say_why(inspector: PikePdfInspector, data: bytes, reason: str) -> None:
     with pytest.raises(FileRefused) as refused:
         inspector.inspect(data)
     assert refused.value.reason.startswith(reason)

@@ -1,5 +1,5 @@
 """Reads the facts a session needs from a PDF (page count, page sizes as displayed) and refuses
-bad files: a plain PDF by a look at its bytes and PDFium (`plain_facts`), any other by qpdf."""
+bad files."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from typing import BinaryIO
 import pikepdf
 
 from esign.domain.ports import FileRefused, PdfFacts
-from esign.pdf.geometry import MIN_PAGE_SIDE, check_page_areas, page_sizes
-from esign.pdf.plain_facts import plain_facts
+from esign.pdf.geometry import check_page_areas, page_sizes
 from esign.pdf.sanitize import has_active_content
 
 
-class PdfInspector:
+class PikePdfInspector:
     def __init__(self, max_pages: int = 500) -> None:
         self._max_pages = max_pages
 
@@ -25,9 +24,6 @@ class PdfInspector:
             raise FileRefused("the file is empty")
         if not data.lstrip()[:5].startswith(b"%PDF-"):
             raise FileRefused("the file is not a PDF")
-        plain = plain_facts(data, self._max_pages, MIN_PAGE_SIDE)
-        if plain is not None:
-            return plain
         source, mode = _source(data)
         try:
             # Inherited page attributes are read through the page tree where needed
