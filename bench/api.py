@@ -24,7 +24,8 @@ of a server that idled during the other's slice nor the answers still on their w
 weigh on its throughput. The ratios are of the throughputs summed over all slices; each pair's
 ratio is printed too, with the median and the middle half of the pairs, so the spread is
 visible. Printed: requests/s, p50 and p99 of the counted answers, errors, the server process's
-CPU time per answer (all its threads), the ratios and PASS/FAIL for the targets of the issue.
+CPU time per answer (all its threads), the share of the machine's CPU left idle meanwhile
+(near 0: bound by the CPU), the ratios and PASS/FAIL for the targets of the issue.
 
 Environment: BENCH_PAIRS (pairs of CreateSession slices, default 16; GetSession gets half as
 many), BENCH_SLICE (seconds per slice, default 1.5, at most 4), BENCH_WARMUP (seconds of load
