@@ -142,11 +142,11 @@ def phases(run_create: Callable[[int], None]) -> None:
         return run
 
     originals = [(owner, name, inspect.getattr_static(owner, name)) for owner, name, _ in STEPS]
-    for owner, name, label in STEPS:
+    for (owner, name, original), (_, _, label) in zip(originals, STEPS, strict=True):
         wrapped = timed(getattr(owner, name), label)
-        if isinstance(inspect.getattr_static(owner, name), staticmethod):
-            wrapped = staticmethod(wrapped)
-        setattr(owner, name, wrapped)
+        setattr(
+            owner, name, staticmethod(wrapped) if isinstance(original, staticmethod) else wrapped
+        )
     try:
         c, w = time.thread_time_ns(), time.perf_counter_ns()
         for i in range(N):

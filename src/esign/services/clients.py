@@ -10,7 +10,7 @@ from esign.domain.audit import OPERATOR, AuditKind
 from esign.domain.errors import ValidationFailed
 from esign.domain.model import ApiKey, Client, User
 from esign.domain.ports import UnitOfWork
-from esign.services import events, recent
+from esign.services import events, recent, users
 from esign.services.context import Deps, new_id
 from esign.services.intake import EMAIL
 
@@ -59,9 +59,7 @@ def create_client(deps: Deps, name: str, admin_email: str) -> NewClient:
         uow.api_keys.add(key)
         uow.users.add(admin)
         _audit(deps, uow, client.id, AuditKind.CLIENT_CREATED, f"Client '{client.name}' created")
-        _audit(
-            deps, uow, client.id, AuditKind.USER_CREATED, f"User {email} created", user_id=admin.id
-        )
+        users.audit_user(deps, uow, admin, AuditKind.USER_CREATED, "created", OPERATOR)
         uow.commit()
     return NewClient(client.id, secret, email, password)
 
@@ -236,9 +234,7 @@ def add_user(
         if uow.users.find_by_username(client.id, email):
             raise ValidationFailed(field="--username", reason="is taken in that client")
         uow.users.add(user)
-        _audit(
-            deps, uow, client.id, AuditKind.USER_CREATED, f"User {email} created", user_id=user.id
-        )
+        users.audit_user(deps, uow, user, AuditKind.USER_CREATED, "created", OPERATOR)
         uow.commit()
     return user
 

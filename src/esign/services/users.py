@@ -109,14 +109,15 @@ def create_user(deps: Deps, caller: Caller, salt: str, given: UserInput) -> User
         if uow.users.find_by_username(caller.client_id, username):
             raise UsernameTaken(username=username)
         uow.users.add(user)
-        _audit_user(deps, uow, user, AuditKind.USER_CREATED, "created", caller.actor())
+        audit_user(deps, uow, user, AuditKind.USER_CREATED, "created", caller.actor())
         uow.commit()
     return user
 
 
-def _audit_user(
+def audit_user(
     deps: Deps, uow: UnitOfWork, user: User, kind: AuditKind, what: str, actor: Actor
 ) -> None:
+    """In the user's client's trail: `User <username> <what>`."""
     description = f"User {user.username} {what}"
     events.client_audit(deps, uow, user.client_id, kind, description, actor, user_id=user.id)
 
@@ -172,7 +173,7 @@ def update_user(
             user.password_hash = password_hash
         uow.users.update(user)
         changed = "updated (password changed)" if password_hash else "updated"
-        _audit_user(deps, uow, user, AuditKind.USER_UPDATED, changed, caller.actor())
+        audit_user(deps, uow, user, AuditKind.USER_UPDATED, changed, caller.actor())
         uow.commit()
     recent.directory_changed()  # the user may have been deactivated
     return user
@@ -184,7 +185,7 @@ def provision_user(deps: Deps, caller: Caller, user_id: str, status: UserStatus)
         user.status = status
         uow.users.update(user)
         what = f"set to {status.name.lower()}"
-        _audit_user(deps, uow, user, AuditKind.USER_STATUS_CHANGED, what, caller.actor())
+        audit_user(deps, uow, user, AuditKind.USER_STATUS_CHANGED, what, caller.actor())
         uow.commit()
     recent.directory_changed()  # the user may have been deactivated
     return user
