@@ -260,6 +260,31 @@ def test_lite_needs_a_known_username(api: Api, other_api: Api, lite: list[dict[s
     assert_error(other_api.get(lite_url(api, 10, 0)), "Username not found")
 
 
+def test_deleted_and_archived_sessions_are_listed_apart(api: Api, runtime: Runtime) -> None:
+    """Deleted and Archived sessions leave the transaction's listings (decision 0038) for
+    GetDeletedSessions and GetArchivedSessions; every other status stays listed."""
+    kept = {}
+    for status in SessionStatus:
+        sid = new_session(api, Title=status.name, TransactionId="TX-APART")
+        force_status(runtime, api, sid, status)
+        kept[sid] = status
+    listed = set(kept) - {
+        sid for sid, s in kept.items() if s in (SessionStatus.DELETED, SessionStatus.ARCHIVED)
+    }
+    lite = api.get(f"{S}/lite/{api.username}/TX-APART/50/0/sortBy")
+    assert {r["SigningSessionId"] for r in lite["Sessions"]} == listed
+    assert lite["TotalCount"] == len(listed) == len(SessionStatus) - 2
+    for v in ("v1", "v2"):
+        full = api.get(f"/rest/{v}/users/{api.username}/transactions/TX-APART")
+        assert {s["SigningSessionId"] for s in full["Sessions"]} == listed
+        assert full["TotalCount"] == len(listed)
+    apart = (("deleted", SessionStatus.DELETED), ("archived", SessionStatus.ARCHIVED))
+    for bucket, status in apart:
+        ids = api.get(f"{S}/{bucket}/50/0")["SessionIds"]
+        assert ids == [sid for sid, s in kept.items() if s is status]
+        assert status_of(api, ids[0]) == int(status)
+
+
 # --- GetSessionsByTransactionId (v1) and ...Metadata (v2) -------------------------------------
 
 

@@ -34,6 +34,9 @@ class Action(StrEnum):
 
 
 EDITABLE = frozenset({S.DRAFT, S.SENT, S.PAUSED})
+# Listed apart (GetDeletedSessions, GetArchivedSessions), not with a transaction's sessions
+# (decision 0038).
+LISTED_APART = frozenset({S.DELETED, S.ARCHIVED})
 ALLOWED_FROM: dict[Action, frozenset[SessionStatus]] = {
     Action.UPDATE: EDITABLE,
     Action.UPDATE_TRANSACTION: EDITABLE,

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from esign.domain.enums import LiteSortColumn, SessionStatus
+from esign.domain.lifecycle import LISTED_APART
 from esign.domain.model import Document, SessionInfo, Signer, SigningSession
 from esign.domain.ports import Page, SessionRow
 from esign.storage import tables as t
@@ -29,6 +30,7 @@ from esign.storage.prepared import PreparedInsert
 from esign.storage.serialize import from_json, to_json, to_json_text
 
 _s, _d, _g = t.sessions.c, t.documents.c, t.signers.c
+_LISTED_APART = sorted(int(status) for status in LISTED_APART)
 
 _GET = (
     select(t.sessions, t.users.c.username)
@@ -190,6 +192,7 @@ class SessionRepo:
                     _s.client_id == client_id,
                     _s.owner_user_id == owner_user_id,
                     _s.transaction_id == transaction_id,
+                    _s.status.not_in(_LISTED_APART),
                 )
                 .order_by(_s.created_at)
             ).scalars()
@@ -205,7 +208,11 @@ class SessionRepo:
         page_size: int,
         page_num: int,
     ) -> Page:
-        where = [_s.client_id == client_id, _s.transaction_id == transaction_id]
+        where = [
+            _s.client_id == client_id,
+            _s.transaction_id == transaction_id,
+            _s.status.not_in(_LISTED_APART),
+        ]
         if owner_user_id is not None:
             where.append(_s.owner_user_id == owner_user_id)
         column = {
