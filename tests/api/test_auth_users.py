@@ -335,6 +335,22 @@ def test_tokenusernamepassword(api: Api) -> None:
     assert password_token(api, "PAT@Acme.Example.com")["Message"] == "Success"
 
 
+def test_the_audit_trail_names_a_user_token_by_its_user(api: Api) -> None:
+    """A user's token acts as that user, whoever the body names; an API key's token acts
+    under the name the request gives, or as "api"."""
+    new_user(api, "pat@acme.example.com")
+    as_pat = {"Authorization": password_token(api, "pat@acme.example.com")["ReturnValue"]}
+    sid = api.create_session()["SigningSessionId"]
+    assert api.put(f"/rest/v1/sessions/{sid}/start")["Message"] == "Success"
+    paused = api.http.put(f"/rest/v1/sessions/EditSession/{sid}", headers=as_pat).json()
+    assert paused["Message"] == "Success", paused
+    logs = api.get(f"/rest/v1/sessions/{sid}/actionlogs")["ActionLogs"]
+    actors = {e["Description"]: e["Actor"] for e in logs}
+    assert actors[f"Session 'Offer on 12 Elm St' created by {api.username}"] == api.username
+    assert actors["Session sent for signature"] == "api"
+    assert actors["Session paused for editing"] == "pat@acme.example.com"
+
+
 def test_tokenusernamepassword_refusals(api: Api, other_api: Api) -> None:
     new_user(api, "pat@acme.example.com")
     for username, password in [

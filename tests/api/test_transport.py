@@ -570,6 +570,8 @@ def test_openapi_lists_every_route(api: Api) -> None:
         assert params == set(re.findall(r"\{(\w+)", route.path))
         assert ("requestBody" in operation) == (route.body is not None)
         assert ("security" in operation) == route.auth
+        assert ("admin_only" in operation.get("description", "")) == route.admin
+    assert sum(r.admin for r in ROUTES) == 7  # decision 0039
     count = sum(len(ops) for ops in paths.values())
     assert count == len({(r.method, r.path) for r in ROUTES})
 

@@ -15,6 +15,7 @@ _TEXT: dict[str, str] = {
     "rate_limited": "Error: Too many failed attempts. Try again in {retry_after} seconds.",
     "username_not_found": "Error: Username not found.",
     "user_not_found": "Error: User not found.",
+    "admin_only": "Error: Only an administrator of the account may do this.",
     "user_inactive": "Error: User {username} is inactive.",
     "username_taken": "Error: Username {username} already exists.",
     "session_not_found": "Error: Session not found.",

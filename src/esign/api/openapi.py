@@ -142,6 +142,8 @@ def document(routes: list[Route], version: str) -> dict[str, Any]:
         }
         if route.auth:
             op["security"] = [{"token": []}]
+        if route.admin:
+            op["description"] = _ADMIN_ONLY
         if route.body is not None:
             op["requestBody"] = {
                 "content": {"application/json": {"schema": schema(route.body, components)}}
@@ -165,11 +167,21 @@ def document(routes: list[Route], version: str) -> dict[str, Any]:
     }
 
 
+_ADMIN_ONLY = (
+    "Only for the client's administrative account: a token from its API key or of an admin"
+    " user; any other user is refused (ErrorCodes: admin_only)."
+)
+
+
+def _who(route: Route) -> str:
+    return "admin token" if route.admin else "token" if route.auth else "—"
+
+
 def html_page(routes: list[Route]) -> str:
     """A self-contained reference page: no script or stylesheet from anywhere else."""
     rows = "\n".join(
         f"<tr><td>{r.method}</td><td><code>{html.escape(r.path.replace(':int}', '}'))}</code>"
-        f"</td><td>{html.escape(r.summary)}</td><td>{'token' if r.auth else '—'}</td></tr>"
+        f"</td><td>{html.escape(r.summary)}</td><td>{_who(r)}</td></tr>"
         for r in routes
     )
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -61,6 +61,8 @@ class Route:
     handler: Handler
     summary: str
     auth: bool = True
+    # Only for the client's administrative account: an API key or an admin user (decision 0039).
+    admin: bool = False
     body: Spec | None = None
     returns: str = ""
     # Answers ReturnValue "True" when done: refused, it answers "False" (reference §2: "for
@@ -226,6 +228,8 @@ class Dispatcher:
             if route.auth:
                 token = ctx.headers.get("authorization", "") or _body_token(parsed)
                 ctx.caller = auth.authenticate(self._deps, token.strip(), ctx.ip, ctx.user_agent)
+                if route.admin:
+                    ctx.caller.ensure_admin()
             _check_params(route, ctx)
             body = self._decode(route, parsed)
             if isinstance(body, Response):

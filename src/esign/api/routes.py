@@ -507,7 +507,7 @@ ROUTES: list[Route] = [
         credential="a token, a colon, and the user's password encrypted with this salt",
     ),
     Route("GET", V1 + "/landingurl", landing_url, "GetLandingURL"),
-    Route("POST", V1 + "/users", create_user, "CreateUser", body=wire.USER_BODY),
+    Route("POST", V1 + "/users", create_user, "CreateUser", body=wire.USER_BODY, admin=True),
     Route("GET", V1 + "/users", find_user, "GetUserByUsername", query=("username",)),
     Route(
         "PUT",
@@ -522,6 +522,7 @@ ROUTES: list[Route] = [
         provision_user,
         "ProvisionUser",
         body=wire.PROVISION_BODY,
+        admin=True,
     ),
     Route("PUT", V1 + "/users", update_user, "UpdateUser", body=wire.USER_BODY),
     Route(
@@ -637,10 +638,17 @@ ROUTES: list[Route] = [
         media=("image/png",),
     ),
     Route("GET", V1 + "/roles", roles, "GetRoles"),
-    Route("POST", V1 + "/templates", save_template, "CreateTemplate", body=wire.TEMPLATE_BODY),
+    Route(
+        "POST",
+        V1 + "/templates",
+        save_template,
+        "CreateTemplate",
+        body=wire.TEMPLATE_BODY,
+        admin=True,
+    ),
     Route("GET", V1 + "/templates", list_templates, "GetTemplates"),
     Route("GET", V1 + "/templates/{formId}", get_template, "GetTemplate"),
-    _yes_no("DELETE", V1 + "/templates/{formId}", delete_template, "DeleteTemplate"),
+    _yes_no("DELETE", V1 + "/templates/{formId}", delete_template, "DeleteTemplate", admin=True),
     Route("GET", V1 + "/anchoradjustments", list_adjustments, "GetAnchorAdjustmentCategories"),
     Route(
         "GET", V1 + "/anchoradjustments/{category}", get_adjustments, "GetAnchorAdjustmentCategory"
@@ -651,12 +659,14 @@ ROUTES: list[Route] = [
         put_adjustments,
         "PutAnchorAdjustmentCategory",
         body=wire.ADJUSTMENT_BODY,
+        admin=True,
     ),
     _yes_no(
         "DELETE",
         V1 + "/anchoradjustments/{category}",
         delete_adjustments,
         "DeleteAnchorAdjustmentCategory",
+        admin=True,
     ),
     Route("GET", V1 + "/signers/{signerId}/token", signer_token, "GetSignerInviteToken"),
     _yes_no(
@@ -676,5 +686,6 @@ ROUTES: list[Route] = [
         webhook_deliveries,
         "Webhook delivery log",
         query=("pageSize", "pageNum"),
+        admin=True,
     ),
 ]

@@ -42,6 +42,12 @@ class UserNotFound(DomainError):
     code = "user_not_found"
 
 
+class AdminOnly(DomainError):
+    """The caller is a user who is not an administrator of the client (decision 0039)."""
+
+    code = "admin_only"
+
+
 class UserInactive(DomainError):
     code = "user_inactive"
 

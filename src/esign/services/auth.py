@@ -141,19 +141,40 @@ def authenticate(deps: Deps, token: str, ip: str = "", user_agent: str = "") -> 
         raise InvalidToken()
     client_id, key_id, user_id = claims.client_id, claims.key_id, claims.user_id
     credential = f"k:{key_id}:{client_id}" if key_id is not None else f"u:{user_id}:{client_id}"
-    if recent.credentials.get(credential) is None:
+    identity = recent.credentials.get(credential)
+    if identity is None:
         generation = recent.credentials.generation()
-        with deps.uow(write=False) as uow:
-            if key_id is not None:
-                key = uow.api_keys.get(key_id)
-                if key is None or key.revoked_at is not None or key.client_id != client_id:
-                    raise InvalidToken()
-            else:
-                user = uow.users.get(client_id, user_id or "")
-                if user is None or user.status is not UserStatus.ACTIVE:
-                    raise InvalidToken()
-        recent.credentials.put(credential, True, generation)
-    return Caller(client_id=client_id, key_id=key_id, user_id=user_id, ip=ip, user_agent=user_agent)
+        identity = _valid_credential(deps, client_id, key_id, user_id)
+        recent.credentials.put(credential, identity, generation)
+    name, admin = identity
+    return Caller(
+        client_id=client_id,
+        key_id=key_id,
+        user_id=user_id,
+        ip=ip,
+        user_agent=user_agent,
+        name=name,
+        admin=admin,
+    )
+
+
+def _valid_credential(
+    deps: Deps, client_id: str, key_id: str | None, user_id: str | None
+) -> tuple[str, bool]:
+    """The name a token's caller acts under (a user's username, "" for an API key) and
+    whether it is an administrator of the client (an API key is: reference §1.2 issues it
+    to the client's administrative account), or InvalidToken when its key is revoked or its
+    user is gone or off."""
+    with deps.uow(write=False) as uow:
+        if key_id is not None:
+            key = uow.api_keys.get(key_id)
+            if key is None or key.revoked_at is not None or key.client_id != client_id:
+                raise InvalidToken()
+            return "", True
+        user = uow.users.get(client_id, user_id or "")
+        if user is None or user.status is not UserStatus.ACTIVE:
+            raise InvalidToken()
+        return user.username, user.is_admin
 
 
 def _claims(deps: Deps, token: str) -> TokenClaims | None:

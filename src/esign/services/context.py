@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from esign.domain.audit import Actor
+from esign.domain.errors import AdminOnly
 from esign.domain.ports import (
     BlobStore,
     Cipher,
@@ -77,12 +78,22 @@ class Caller:
     user_id: str | None
     ip: str = ""
     user_agent: str = ""
+    # A user token's username: who acted, whoever the request names. "" for an API key.
+    name: str = ""
+    # The client's administrative account: its API keys and its admin users (decision 0039).
+    admin: bool = False
+
+    def ensure_admin(self) -> None:
+        """Managing users, templates and anchor adjustments, and reading the webhook log,
+        belong to the client's administrative account (decision 0039)."""
+        if not self.admin:
+            raise AdminOnly()
 
     def actor(self, name: str = "") -> Actor:
         return Actor(
             kind="api",
             id=self.user_id or self.key_id or "",
-            name=name,
+            name=self.name or name,
             ip=self.ip,
             user_agent=self.user_agent,
         )

@@ -57,9 +57,10 @@ class RecentlyRead(Generic[K, V]):
 # (client id, lower-cased username) -> (the user, the client's settings). Read-only: callers
 # must not change what they get.
 owners: RecentlyRead[tuple[str, str], tuple[User, ClientSettings]] = RecentlyRead()
-# "k:<key id>:<client id>" or "u:<user id>:<client id>" -> True: found valid (not revoked,
-# active) by a token check.
-credentials: RecentlyRead[str, bool] = RecentlyRead()
+# "k:<key id>:<client id>" or "u:<user id>:<client id>" -> the name the caller acts under
+# (a user's username; "" for a key) and whether it is an administrator: found valid (not
+# revoked, active) by a token check.
+credentials: RecentlyRead[str, tuple[str, bool]] = RecentlyRead()
 
 
 def directory_changed() -> None:

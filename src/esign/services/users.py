@@ -161,6 +161,8 @@ def update_user(
             user = _locate(uow, caller, None, old_username)
         else:
             user = _locate(uow, caller, given.system_user_id, given.username)
+        if user.id != caller.user_id:  # a user may change its own record, an admin anyone's
+            caller.ensure_admin()
         renaming = old_username is not None or bool(given.system_user_id)
         if renaming and given.username:
             new_name = _username(given.username)
