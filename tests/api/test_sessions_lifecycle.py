@@ -8,10 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from esign.app import Runtime
 from esign.domain.enums import FieldOption, ProcessingStatus, SessionStatus
 from esign.domain.model import SigningSession
+from esign.services import jobs
+from esign.storage import tables
 from tests.api.session_helpers import (
     PURGED_TEXT,
     SIGNER_RULE,
@@ -532,6 +535,65 @@ def test_sessions_expire_after_expires_on(api: Api, runtime: Runtime, clock: Fak
     assert logs[-1]["Description"] == "Session expired"
     # Expired can be copied and purged, not restarted.
     assert_error(start(api, sent), "Expired")
+
+
+def test_a_change_after_expires_on_finds_the_session_expired(
+    api: Api, runtime: Runtime, clock: FakeClock
+) -> None:
+    """No sweep and no job has run yet: the first change after ExpiresOn expires the session
+    first (decision 0040). What expiry forbids is refused naming Expired; what it allows
+    (delete, purge) applies to the Expired session, and both changes are recorded."""
+    sid = expiring(api, clock, days=1, signers=[signer("Seller 1")])
+    start(api, sid)
+    signer_id = get_session(api, sid)["Signers"][0]["SignerId"]
+    clock.advance(days=1, seconds=1)
+    relogin(api)
+    more = {"userName": api.username, "session": {"Id": sid, "Signers": [signer("Buyer 1")]}}
+    invite = {"signingSessionId": sid, "signerList": [{"SignerId": signer_id}]}
+    for answer in (
+        api.post(f"{S}/updatesession", more),
+        api.put(f"{S}/EditSession/{sid}"),
+        api.put(f"{S}/{sid}/cancel"),
+        api.put(f"{S}/{sid}/close"),
+        api.get(f"/rest/v1/signers/{signer_id}/token"),
+        api.put("/rest/v1/signers/invite", invite),
+    ):
+        assert_error(answer, "Expired")
+    assert signer_statuses(api, sid) == {"Seller 1": 2}  # each refusal changed nothing
+    purged = api.put(f"{S}/{sid}/purge?purgeNow=true")
+    assert purged["ReturnValue"] == "True", purged
+    assert status_of(api, sid) == int(SessionStatus.PURGED)
+    descriptions = [e["Description"] for e in api.get(f"{S}/{sid}/actionlogs")["ActionLogs"]]
+    assert descriptions[-2:] == ["Session expired", "Documents purged"]
+
+
+def test_expiry_and_the_purge_wait_end_on_time_without_the_sweep(
+    api: Api, runtime: Runtime, clock: FakeClock
+) -> None:
+    """A session.due job is recorded for ExpiresOn and for the end of a purge wait: each
+    runs then, not up to a minute later with the sweep (decision 0040)."""
+    sid = expiring(api, clock, days=2)
+    (expiry,) = due_jobs(runtime, sid)
+    assert expiry["run_at"] == clock.now() + timedelta(days=2)
+    assert jobs.run_job(runtime.deps, expiry["id"]) is None  # not due yet: left for later
+    assert status_of(api, sid) == int(SessionStatus.DRAFT)
+    clock.advance(days=2)
+    relogin(api)
+    jobs.run_job(runtime.deps, expiry["id"])
+    assert status_of(api, sid) == int(SessionStatus.EXPIRED)
+
+    assert api.put(f"{S}/{sid}/purge")["ReturnValue"] == "True"
+    wait = next(j for j in due_jobs(runtime, sid) if j["id"] != expiry["id"])
+    clock.advance(hours=72)
+    relogin(api)
+    jobs.run_job(runtime.deps, wait["id"])
+    assert status_of(api, sid) == int(SessionStatus.PURGED)
+
+
+def due_jobs(runtime: Runtime, sid: str) -> list[dict[str, Any]]:
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(select(tables.jobs).where(tables.jobs.c.name == "session.due"))
+        return [dict(r._mapping) for r in rows if r.payload["session_id"] == sid]
 
 
 def test_completed_sessions_are_archived_after_30_days(

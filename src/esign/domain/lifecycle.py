@@ -112,6 +112,12 @@ def request_purge(
     return previous
 
 
+def expiry_due(session: SigningSession, now: datetime) -> bool:
+    """Its ExpiresOn has passed and it was never expired (decision 0040)."""
+    expires = session.info.expires_on
+    return expires is not None and expires <= now and session.status in ALLOWED_FROM[Action.EXPIRE]
+
+
 def purge_is_due(session: SigningSession, now: datetime) -> bool:
     """The purge wait is over; the sweep purges it within a minute."""
     due = session.purge_due_at

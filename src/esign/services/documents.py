@@ -30,7 +30,7 @@ from esign.domain.ports import FileRefused, PreparedDocument, PrepareRequest
 from esign.services import blob_gc, events
 from esign.services.context import Caller, Deps, new_id
 from esign.services.intake import extension
-from esign.services.sessions import load
+from esign.services.sessions import load, load_for_change
 
 log = logging.getLogger("esign.documents")
 
@@ -240,7 +240,7 @@ def document_file(
     take it from under a download, and a 100 MB PDF is streamed, never held whole. Who took
     a copy of a contract is evidence: the download is in the audit trail (decision 0035)."""
     with deps.uow() as uow:
-        session = load(uow, caller, session_id, lock=True)
+        session = load_for_change(deps, uow, caller, session_id)
         doc = _viewable(session, document_id, deps.clock.now())
         assert doc.blob_key is not None
         try:

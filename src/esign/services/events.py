@@ -17,6 +17,7 @@ from esign.services.context import Deps, new_id
 WEBHOOK_JOB = "webhook.deliver"
 PROCESS_JOB = "document.process"
 COLLECT_BLOBS_JOB = "blobs.collect"
+DUE_JOB = "session.due"
 
 # The payload's ids are .NET Guids (reference §3.17): where there is none, the empty Guid, which
 # every .NET reader takes (an empty string fails JavaScriptSerializer and Newtonsoft alike).
@@ -151,6 +152,41 @@ def _webhook(
     )
     uow.webhooks.add(delivery)
     add_job(uow, WEBHOOK_JOB, {"delivery_id": delivery.id}, f"webhook:{delivery.id}", now)
+
+
+def status_changed(
+    deps: Deps,
+    uow: UnitOfWork,
+    client: Client,
+    session: SigningSession,
+    actor: Actor,
+    description: str,
+    previous_signer_status: dict[str, int],
+) -> None:
+    """A session's new status: its audit event, its webhook, and one for each signer whose
+    status differs from `previous_signer_status`."""
+    kind = STATUS_EVENTS.get(session.status, AuditKind.SESSION_COMPLETED)
+    audit(deps, uow, session, kind, description, actor)
+    session_status_changed(deps, uow, client, session)
+    for signer in session.signers:
+        if previous_signer_status.get(signer.id) != int(signer.status):
+            signer_status_changed(deps, uow, client, session, signer)
+
+
+def signer_statuses(session: SigningSession) -> dict[str, int]:
+    return {s.id: int(s.status) for s in session.signers}
+
+
+def due_at(uow: UnitOfWork, session: SigningSession, when: datetime) -> None:
+    """Have the sweep's work on the session (expire it, end its purge wait) done at `when`,
+    not up to a minute later when the sweep comes by (decision 0040)."""
+    add_job(
+        uow,
+        DUE_JOB,
+        {"client_id": session.client_id, "session_id": session.id},
+        f"{DUE_JOB}:{session.id}:{when.isoformat()}",
+        when,
+    )
 
 
 STATUS_EVENTS = {

@@ -11,7 +11,7 @@ from esign.domain.jobs import Job, backoff
 from esign.domain.lifecycle import ARCHIVE_AFTER
 from esign.services import blob_gc, documents, lifecycle, webhooks
 from esign.services.context import Deps
-from esign.services.events import COLLECT_BLOBS_JOB, PROCESS_JOB, WEBHOOK_JOB
+from esign.services.events import COLLECT_BLOBS_JOB, DUE_JOB, PROCESS_JOB, WEBHOOK_JOB
 
 log = logging.getLogger("esign.jobs")
 
@@ -25,6 +25,7 @@ HANDLERS: dict[str, Handler] = {
         deps, str(p["client_id"]), str(p["session_id"]), str(p["document_id"])
     ),
     COLLECT_BLOBS_JOB: lambda deps, p: blob_gc.delete_unused(deps, [str(k) for k in p["keys"]]),
+    DUE_JOB: lambda deps, p: lifecycle.run_due(deps, str(p["client_id"]), str(p["session_id"])),
 }
 
 # What to settle when a job is given up for good, so that nothing waits for it forever.

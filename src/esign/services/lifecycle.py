@@ -5,37 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from esign.domain import lifecycle
-from esign.domain.audit import SYSTEM, Actor, AuditKind
+from esign.domain.audit import SYSTEM, AuditKind
 from esign.domain.enums import ProcessingStatus, SessionStatus
 from esign.domain.errors import DocumentsPending, SessionNotFound, StartRefused
 from esign.domain.lifecycle import Action
-from esign.domain.model import Client, Signer, SigningSession, normalize_role
-from esign.domain.ports import UnitOfWork
+from esign.domain.model import Signer, SigningSession, normalize_role
 from esign.services import blob_gc, events, intake
 from esign.services.commands import SignerInput
 from esign.services.context import Caller, Deps
-from esign.services.sessions import client_of, invite_turn, load, owner
-
-
-def _status_change(
-    deps: Deps,
-    uow: UnitOfWork,
-    client: Client,
-    session: SigningSession,
-    actor: Actor,
-    description: str,
-    previous_signer_status: dict[str, int],
-) -> None:
-    kind = events.STATUS_EVENTS.get(session.status, AuditKind.SESSION_COMPLETED)
-    events.audit(deps, uow, session, kind, description, actor)
-    events.session_status_changed(deps, uow, client, session)
-    for signer in session.signers:
-        if previous_signer_status.get(signer.id) != int(signer.status):
-            events.signer_status_changed(deps, uow, client, session, signer)
-
-
-def _signer_statuses(session: SigningSession) -> dict[str, int]:
-    return {s.id: int(s.status) for s in session.signers}
+from esign.services.sessions import client_of, expire, invite_turn, load_for_change, owner
 
 
 def start_problems(session: SigningSession) -> list[str]:
@@ -72,7 +50,7 @@ def _as_input(signer: Signer) -> SignerInput:
 
 def start_session(deps: Deps, caller: Caller, session_id: str, return_url: str) -> None:
     with deps.uow() as uow:
-        session = load(uow, caller, session_id, lock=True)
+        session = load_for_change(deps, uow, caller, session_id)
         lifecycle.ensure_allowed(session, Action.START)
         pending = [
             d.file_name
@@ -92,8 +70,8 @@ def start_session(deps: Deps, caller: Caller, session_id: str, return_url: str) 
         invite_turn(deps, uow, client, session, actor)
         # invite_turn reported the signers it invited: compare with the statuses after it,
         # or each invited signer gets its status webhook twice.
-        after_invites = _signer_statuses(session)
-        _status_change(
+        after_invites = events.signer_statuses(session)
+        events.status_changed(
             deps, uow, client, session, actor, "Session sent for signature", after_invites
         )
         uow.sessions.save(session)
@@ -114,13 +92,13 @@ def change_status(
     """EditSession (pause), CancelSession, CloseSession, DeleteSession."""
     with deps.uow() as uow:
         name = owner(uow, caller, username).username if username else ""
-        session = load(uow, caller, session_id, lock=True)
+        session = load_for_change(deps, uow, caller, session_id)
         if action is Action.DELETE and session.status is SessionStatus.DELETED:
             return session  # deleting twice is not an error, and changes nothing
         client = client_of(uow, caller)
-        before = _signer_statuses(session)
+        before = events.signer_statuses(session)
         lifecycle.transition(session, action, deps.clock.now())
-        _status_change(
+        events.status_changed(
             deps, uow, client, session, caller.actor(name), _DESCRIPTIONS[action], before
         )
         uow.sessions.save(session)
@@ -130,7 +108,7 @@ def change_status(
 
 def purge_session(deps: Deps, caller: Caller, session_id: str, purge_now: bool) -> None:
     with deps.uow() as uow:
-        session = load(uow, caller, session_id, lock=True)
+        session = load_for_change(deps, uow, caller, session_id)
         client = client_of(uow, caller)
         wait = timedelta(hours=client.settings.purge_wait_hours)
         lifecycle.request_purge(session, deps.clock.now(), purge_now, wait)
@@ -141,10 +119,12 @@ def purge_session(deps: Deps, caller: Caller, session_id: str, purge_now: bool) 
             f"{client.settings.purge_wait_hours} hours"
         )
         freed = _forget_blobs(session) if purge_now else []
+        if session.purge_due_at is not None:
+            events.due_at(uow, session, session.purge_due_at)
         # A purge changes no signer's status: compare with the current ones, or every signer
         # would get a status webhook.
-        unchanged = _signer_statuses(session)
-        _status_change(deps, uow, client, session, caller.actor(), description, unchanged)
+        unchanged = events.signer_statuses(session)
+        events.status_changed(deps, uow, client, session, caller.actor(), description, unchanged)
         uow.sessions.save(session)
         uow.commit()
     blob_gc.delete_unused(deps, freed)
@@ -152,7 +132,7 @@ def purge_session(deps: Deps, caller: Caller, session_id: str, purge_now: bool) 
 
 def cancel_purging(deps: Deps, caller: Caller, session_id: str) -> None:
     with deps.uow() as uow:
-        session = load(uow, caller, session_id, lock=True)
+        session = load_for_change(deps, uow, caller, session_id)
         client = client_of(uow, caller)
         lifecycle.cancel_purge(session, deps.clock.now())
         events.audit(
@@ -191,16 +171,12 @@ def run_due(deps: Deps, client_id: str, session_id: str) -> None:
         client = uow.clients.get(client_id)
         if session is None or client is None:
             raise SessionNotFound(session_id=session_id)
-        before = _signer_statuses(session)
-        expires = session.info.expires_on
-        if session.status in lifecycle.ALLOWED_FROM[Action.EXPIRE] and expires and expires <= now:
-            lifecycle.transition(session, Action.EXPIRE, now)
-            description = "Session expired"
-        elif (
-            session.status in (SessionStatus.TO_BE_PURGED, SessionStatus.DELETED)
-            and session.purge_due_at
-            and session.purge_due_at <= now
-        ):
+        if lifecycle.expiry_due(session, now):
+            expire(deps, uow, session, now)
+            uow.commit()
+            return
+        before = events.signer_statuses(session)
+        if lifecycle.purge_is_due(session, now):
             lifecycle.finish_purge(session, now)
             freed = _forget_blobs(session)
             description = "Documents purged after the waiting period"
@@ -213,7 +189,7 @@ def run_due(deps: Deps, client_id: str, session_id: str) -> None:
             description = "Session archived 30 days after completion"
         else:
             return
-        _status_change(deps, uow, client, session, SYSTEM, description, before)
+        events.status_changed(deps, uow, client, session, SYSTEM, description, before)
         uow.sessions.save(session)
         uow.commit()
     blob_gc.delete_unused(deps, freed)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from esign.domain import documents as rules
 from esign.domain import lifecycle
-from esign.domain.audit import Actor, AuditKind
+from esign.domain.audit import SYSTEM, Actor, AuditKind
 from esign.domain.enums import ProcessingStatus, SessionStatus, SignerStatus, UserStatus
 from esign.domain.errors import (
     SessionNotFound,
@@ -61,6 +61,27 @@ def load(uow: UnitOfWork, caller: Caller, session_id: str, *, lock: bool = False
     if session is None:
         raise SessionNotFound(session_id=session_id)
     return session
+
+
+def load_for_change(deps: Deps, uow: UnitOfWork, caller: Caller, session_id: str) -> SigningSession:
+    """The session, locked for a change. One whose ExpiresOn has passed is expired first, as
+    its due job or the sweep would have done by now (decision 0040): what expiry forbids is
+    refused naming the Expired status, and what it allows (delete, purge) applies to an
+    Expired session. A refused change rolls the expiry back with it; the job records it."""
+    session = load(uow, caller, session_id, lock=True)
+    now = deps.clock.now()
+    if lifecycle.expiry_due(session, now):
+        expire(deps, uow, session, now)
+    return session
+
+
+def expire(deps: Deps, uow: UnitOfWork, session: SigningSession, now: datetime) -> None:
+    client = uow.clients.get(session.client_id)
+    assert client is not None, "a session's client exists"
+    before = events.signer_statuses(session)
+    lifecycle.transition(session, Action.EXPIRE, now)
+    events.status_changed(deps, uow, client, session, SYSTEM, "Session expired", before)
+    uow.sessions.save(session)
 
 
 def owner_and_settings(deps: Deps, caller: Caller, username: str) -> tuple[User, ClientSettings]:
@@ -170,6 +191,8 @@ def create_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
             actor,
         )
         _audit_additions(deps, uow, session, added, actor)
+        if info.expires_on is not None:
+            events.due_at(uow, session, info.expires_on)
         uow.commit()
     return SessionResult(session, added.problems)
 
@@ -259,7 +282,7 @@ def update_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
     uploaded, problems = intake.accept_documents(deps, cmd.documents, stored_bytes, settings)
     actor = caller.actor(owner_user.username)
     with deps.uow() as uow:
-        session = load(uow, caller, session_id, lock=True)
+        session = load_for_change(deps, uow, caller, session_id)
         lifecycle.ensure_allowed(session, Action.UPDATE)  # it may have moved meanwhile
         client = client_of(uow, caller)
         documents, copy_problems = _add_documents(
@@ -384,7 +407,7 @@ def copy_session(
         for doc in session.documents:
             if doc.processing_status is ProcessingStatus.PENDING:
                 events.process_later(deps, uow, session, doc)  # the copy is prepared anew
-        locked = load(uow, caller, source.id, lock=True)
+        locked = load_for_change(deps, uow, caller, source.id)
         events.audit(
             deps,
             uow,
@@ -456,7 +479,7 @@ def signer_updates(
     """Update Signers: change the contact details of signers who have not finished."""
     with deps.uow() as uow:
         owner_user = owner(uow, caller, username)
-        session = load(uow, caller, session_id, lock=True)
+        session = load_for_change(deps, uow, caller, session_id)
         lifecycle.ensure_allowed(session, Action.UPDATE_SIGNERS)
         problems: list[Problem] = []
         actor = caller.actor(owner_user.username)
@@ -504,7 +527,7 @@ def update_transaction_id(
 ) -> None:
     with deps.uow() as uow:
         owner_user = owner(uow, caller, username)
-        session = load(uow, caller, session_id, lock=True)
+        session = load_for_change(deps, uow, caller, session_id)
         lifecycle.ensure_allowed(session, Action.UPDATE_TRANSACTION)
         old = session.info.transaction_id
         session.info.transaction_id = transaction_id.strip()

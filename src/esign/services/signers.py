@@ -13,7 +13,7 @@ from esign.domain.model import Problem, Signer, SigningSession
 from esign.domain.ports import UnitOfWork
 from esign.services import events
 from esign.services.context import Caller, Deps
-from esign.services.sessions import client_of, load
+from esign.services.sessions import client_of, load_for_change
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def _issue_link(
 
 def invite_urls(deps: Deps, caller: Caller, session_id: str) -> list[InviteLink]:
     with deps.uow() as uow:
-        session = load(uow, caller, session_id, lock=True)
+        session = load_for_change(deps, uow, caller, session_id)
         lifecycle.ensure_allowed(session, Action.ISSUE_LINK)
         links = [_issue_link(deps, uow, session, s, caller) for s in session.signers]
         uow.commit()
@@ -59,7 +59,7 @@ def signer_invite_token(deps: Deps, caller: Caller, signer_id: str) -> str:
         session_id = uow.sessions.find_by_signer(caller.client_id, signer_id.strip())
         if session_id is None:
             raise SignerNotFound(signer_id=signer_id)
-        session = load(uow, caller, session_id, lock=True)
+        session = load_for_change(deps, uow, caller, session_id)
         lifecycle.ensure_allowed(session, Action.ISSUE_LINK)
         signer = session.signer(signer_id.strip())
         assert signer is not None
@@ -74,7 +74,7 @@ def send_invites(
     """SendSignerEmailInvites: (re)send invitations to the listed signers of a Sent session."""
     problems: list[Problem] = []
     with deps.uow() as uow:
-        session = load(uow, caller, session_id, lock=True)
+        session = load_for_change(deps, uow, caller, session_id)
         lifecycle.ensure_allowed(session, Action.INVITE)
         client = client_of(uow, caller)
         for signer_id in signer_ids:
