@@ -320,11 +320,9 @@ def test_deleted_sessions_listing_pages(api: Api) -> None:
 
 
 def test_purge_refused_outside_completed_expired_cancelled(api: Api, runtime: Runtime) -> None:
-    others = [
-        s
-        for s in ALL
-        if s not in (SessionStatus.COMPLETED, SessionStatus.EXPIRED, SessionStatus.CANCELLED)
-    ]
+    purgeable = (SessionStatus.COMPLETED, SessionStatus.EXPIRED, SessionStatus.CANCELLED)
+    # (ToBePurged takes purgeNow=true: the wait ends early; see the test below.)
+    others = [s for s in ALL if s not in (*purgeable, SessionStatus.TO_BE_PURGED)]
     kept: list[str] = []
 
     def purge(sid: str) -> dict[str, Any]:
@@ -332,6 +330,9 @@ def test_purge_refused_outside_completed_expired_cancelled(api: Api, runtime: Ru
         return api.put(f"{S}/{sid}/purge?purgeNow=true")
 
     check_refused_in(runtime, api, others, purge)
+    check_refused_in(
+        runtime, api, [SessionStatus.TO_BE_PURGED], lambda sid: api.put(f"{S}/{sid}/purge")
+    )
     assert len(kept) == len(others)
     assert all(blob_path(runtime, k).exists() for k in kept)
 
@@ -460,6 +461,18 @@ def test_waiting_purge_and_case_insensitive_cancel_purging(api: Api) -> None:
     assert status_of(api, sid) == 10
     assert api.put(f"{S}/CANCELPURGING/{sid}")["Message"] == "Success"
     assert status_of(api, sid) == 4
+
+
+def test_purge_now_ends_a_waiting_purge(api: Api, runtime: Runtime) -> None:
+    sid = cancelled(api)
+    keys = blob_keys(runtime, api, sid)
+    assert api.put(f"{S}/{sid}/purge")["ReturnValue"] == "True"
+    assert all(blob_path(runtime, k).exists() for k in keys)
+    assert api.put(f"{S}/{sid}/purge?purgeNow=true")["ReturnValue"] == "True"
+    assert status_of(api, sid) == int(SessionStatus.PURGED)
+    assert not any(blob_path(runtime, k).exists() for k in keys)
+    assert get_session(api, sid)["SessionInfo"]["PurgeDueOn"] is None
+    assert_error(api.put(f"{S}/cancelPurging/{sid}"), "Purged")
 
 
 @pytest.mark.parametrize("make", ["completed", "cancelled", "expired"])

@@ -101,6 +101,12 @@ def transition(session: SigningSession, action: Action, now: datetime) -> Sessio
 def request_purge(
     session: SigningSession, now: datetime, purge_now: bool, wait: timedelta
 ) -> SessionStatus:
+    if purge_now and session.status is S.TO_BE_PURGED:
+        # Waiting, and now asked to purge at once (reference §2.6: "purges immediately"):
+        # the wait ends early; the status before the purge stays on record.
+        _move(session, S.PURGED, now)
+        session.purge_due_at = None
+        return S.TO_BE_PURGED
     ensure_allowed(session, Action.PURGE)
     previous = session.status
     session.status_before_purge = previous
