@@ -549,6 +549,16 @@ def test_get_user_by_id_and_by_username(api: Api) -> None:
     assert by_name["Users"] == [made]
 
 
+def test_a_plus_in_a_query_is_a_plus(api: Api) -> None:
+    """Client code that concatenates a plus-addressed username into the URL finds it, as does
+    one that encodes it; a space is still "%20" (it finds no one: no username has one)."""
+    made = new_user(api, "pat+crm@acme.example.com")
+    for query in ("pat+crm@acme.example.com", "pat%2Bcrm%40acme.example.com"):
+        assert api.get(f"/rest/v1/users?username={query}")["Users"] == [made], query
+    spaced = api.get("/rest/v1/users?username=pat%20crm@acme.example.com")
+    assert error_of(spaced)[1] == ["user_not_found"]
+
+
 def test_get_unknown_user(api: Api) -> None:
     assert error_of(api.get("/rest/v1/users/00000000-0000-0000-0000-000000000000")) == (
         ["Error: User not found."],
