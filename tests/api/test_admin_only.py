@@ -72,7 +72,7 @@ def test_a_user_who_is_not_an_admin_is_refused_and_nothing_changes(
         assert answer["ReturnValue"] in (None, "False")
     # Nothing was made or changed.
     assert api.get("/rest/v1/users?username=new@acme.example.com")["Message"] == "Error"
-    assert api.get(f"/rest/v1/users/{target['SystemUserId']}")["Users"][0]["StatusCode"] == "1"
+    assert api.get(f"/rest/v1/users/{target['SystemUserId']}")["Users"][0]["StatusCode"] == 1
     assert api.get("/rest/v1/templates")["Templates"] == []
     assert api.get("/rest/v1/anchoradjustments/tight")["Message"] == "Error"
 

@@ -448,7 +448,7 @@ def test_create_user(api: Api) -> None:
     assert user["Username"] == "new.agent@acme.example.com"
     assert (user["FirstName"], user["LastName"], user["Company"]) == ("Jo", "Agent", "Acme Realty")
     assert user["Password"] is None
-    assert user["StatusCode"] == "1"
+    assert user["StatusCode"] == 1
     stored = api.rt.deps
     with stored.uow(write=False) as uow:
         row = uow.users.get(api.client_id, user["SystemUserId"])
@@ -689,7 +689,7 @@ def test_provision_user_deactivates_and_reactivates(api: Api) -> None:
     uid = made["SystemUserId"]
     off = api.put("/rest/v1/users/provisionUser", {"systemUserId": uid, "userStatus": "Inactive"})
     assert off["Message"] == "Success", off
-    assert off["Users"][0]["StatusCode"] == "0"
+    assert off["Users"][0]["StatusCode"] == 0
     # A deactivated user cannot own new sessions…
     body = {
         "userName": "agent@acme.example.com",
@@ -705,7 +705,7 @@ def test_provision_user_deactivates_and_reactivates(api: Api) -> None:
     auth = authenticate_user(api, "agent@acme.example.com", PASSWORD).json()
     assert error_of(auth)[1] == ["invalid_user_account"]
     on = api.put("/rest/v1/users/provisionUser", {"systemUserId": uid, "userStatus": 1})
-    assert on["Users"][0]["StatusCode"] == "1"
+    assert on["Users"][0]["StatusCode"] == 1
     assert api.post("/rest/v1/sessions", body)["Message"] == "Success"
     assert password_token(api, "agent@acme.example.com")["Message"] == "Success"
 
@@ -722,7 +722,7 @@ def test_provision_user_refusals(api: Api) -> None:
     assert "userStatus" in details[0]
     no_status = api.put("/rest/v1/users/provisionUser", {"systemUserId": made["SystemUserId"]})
     assert error_of(no_status)[0] == ["Error: userStatus is required."]
-    assert api.get(f"/rest/v1/users/{made['SystemUserId']}")["Users"][0]["StatusCode"] == "1"
+    assert api.get(f"/rest/v1/users/{made['SystemUserId']}")["Users"][0]["StatusCode"] == 1
 
 
 # --- tenancy -------------------------------------------------------------------------------

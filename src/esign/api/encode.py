@@ -265,7 +265,7 @@ def user(u: User) -> dict[str, Any]:
         "Password": None,
         "Company": u.company,
         "EmailSignature": u.email_signature,
-        "StatusCode": str(int(u.status)),
+        "StatusCode": int(u.status),
         "Region": u.region,
         "SubscriptionType": u.subscription_type,
         "TimeZoneId": u.time_zone_id,
