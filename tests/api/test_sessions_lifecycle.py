@@ -285,6 +285,16 @@ def test_delete_from_any_status_but_purged(api: Api, runtime: Runtime) -> None:
     assert listed["TotalCount"] == len(deleted) == 8
 
 
+def test_deleting_a_live_session_cancels_its_unfinished_signers(api: Api) -> None:
+    sid = started(api, signers=[signer("Seller 1"), signer("Buyer 1")])
+    assert signer_statuses(api, sid) == {"Seller 1": 2, "Buyer 1": 2}
+    assert api.delete(f"{S}/{sid}")["ReturnValue"] == "True"
+    assert signer_statuses(api, sid) == {"Seller 1": 5, "Buyer 1": 5}
+    draft = new_session(api)
+    assert api.delete(f"{S}/{draft}")["ReturnValue"] == "True"
+    assert signer_statuses(api, draft) == {"Seller 1": 5}
+
+
 def test_delete_keeps_documents_and_refuses_purged(api: Api, runtime: Runtime) -> None:
     sid = new_session(api)
     doc = first_doc(api, sid)

@@ -90,7 +90,9 @@ def transition(session: SigningSession, action: Action, now: datetime) -> Sessio
     _move(session, _TARGET[action], now)
     if action in (Action.CLOSE, Action.COMPLETE):
         session.completed_at = now
-    if action in (Action.CANCEL, Action.CLOSE, Action.EXPIRE):
+    # The session can no longer be signed: a signer not done is done with it (a deleted
+    # session's signers as a cancelled one's, or they would stay Invited forever).
+    if action in (Action.CANCEL, Action.CLOSE, Action.EXPIRE, Action.DELETE):
         for signer in session.signers:
             if signer.status not in _SIGNER_DONE:
                 signer.status = SignerStatus.CANCELLED
