@@ -327,6 +327,9 @@ def test_signer_documents(api: Api) -> None:
     other = new_session(api)
     stranger = ids(api, other)["Seller 1"]
     assert_error(api.get(f"/rest/v1/signer/docs/{api.username}/{sid}/{stranger}/1/5"), "signerId")
+    base = f"/rest/v1/signer/docs/{api.username}/{sid}/{signer_id}"
+    for page, size, field in ((1, 0, "pageSize"), (1, 1001, "pageSize"), (-1, 5, "pageNumber")):
+        assert_error(api.get(f"{base}/{page}/{size}"), field)
     assert_not_found(api.get(f"/rest/v1/signer/docs/{api.username}/nope/{stranger}/1/5"))
     signer_id = ids(api, sid)["Seller 1"]
     answer = api.get(f"/rest/v1/signer/docs/ghost@example.com/{sid}/{signer_id}/1/5")

@@ -116,6 +116,36 @@ def test_unparseable_json_is_400(api: Api) -> None:
         assert "not valid JSON" in body["Details"][0]
 
 
+def test_utf16_with_its_mark_is_read_and_other_encodings_are_named(api: Api) -> None:
+    """.NET's Encoding.Unicode writes UTF-16 after a byte-order mark: read like UTF-8. Bytes
+    that are no UTF-8 at all are refused saying so."""
+    body = json.dumps(
+        {"userName": api.username, "session": {"SessionInfo": {"Title": "Ünïcode"}}},
+        ensure_ascii=False,
+    )
+    for encoding in ("utf-16", "utf-16-be"):
+        raw = body.encode(encoding)
+        raw = raw if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else b"\xfe\xff" + raw
+        answer = api.http.post(
+            "/rest/v1/sessions",
+            content=raw,
+            headers={**api.headers, "Content-Type": "application/json; charset=utf-16"},
+        ).json()
+        assert answer["Message"] == "Success", (encoding, answer)
+        assert answer["Sessions"][0]["SessionInfo"]["Title"] == "Ünïcode"
+    for raw, why in (
+        (b'{"a": "\xff"}', "it must be UTF-8 text"),
+        (b"\xff\xfe\x00", "it is not valid UTF-16"),  # a mark, then half a character
+    ):
+        response = api.http.post(
+            "/rest/v1/sessions",
+            content=raw,
+            headers={**api.headers, "Content-Type": "application/json"},
+        )
+        answer = envelope_error(response, 400, "invalid_json")
+        assert answer["Details"] == [f"Error: The request body is not valid JSON ({why})."]
+
+
 def test_json_that_is_not_an_object_is_an_error_envelope(api: Api) -> None:
     for raw in (b"[]", b'"text"', b"42", b"null"):
         response = api.http.post(

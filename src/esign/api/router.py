@@ -187,19 +187,17 @@ class Dispatcher:
             return {}
         if raw.startswith(_UTF8_BOM):  # .NET's Encoding.UTF8 writes one before the JSON
             raw = raw[len(_UTF8_BOM) :]
+        elif raw.startswith(_UTF16_BOMS):  # .NET's Encoding.Unicode: UTF-16 with its mark
+            try:
+                raw = raw.decode("utf-16").encode()
+            except UnicodeError:
+                return _not_json("it is not valid UTF-16")
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            return encode.render(
-                encode.failure(
-                    [
-                        f"Error: The request body is not valid JSON "
-                        f"({exc.msg} at position {exc.pos})."
-                    ],
-                    ["invalid_json"],
-                ),
-                400,
-            )
+            if "UTF-8" in exc.msg:
+                return _not_json("it must be UTF-8 text")
+            return _not_json(f"{exc.msg} at position {exc.pos}")
 
     @staticmethod
     def _decode(route: Route, parsed: Any) -> Any:
@@ -255,6 +253,13 @@ class Dispatcher:
             )
 
 
+def _not_json(why: str) -> Response:
+    return encode.render(
+        encode.failure([f"Error: The request body is not valid JSON ({why})."], ["invalid_json"]),
+        400,
+    )
+
+
 def _query(raw: bytes) -> dict[str, str]:
     """The query's values, keys lower-cased. A "+" is a plus sign, not a space: the vendor's
     clients build URLs by concatenation, and an e-mail address such as x+tag@example.com
@@ -283,6 +288,7 @@ def _refusal(route: Route, details: list[str], code: str) -> dict[str, Any]:
 
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # Path values that are ids (not transaction ids, usernames or FormIds, which are the caller's).
 _ID_PARAMS = frozenset({"id", "documentId", "signerId", "signingSessionId"})
 
