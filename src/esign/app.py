@@ -51,8 +51,9 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True) -> Runtime:
     startup.ready_data_dir(settings.data_dir)
     engine = startup.open_database(settings.database_url or sqlite_url(settings.data_dir))
+    cipher = ServerCipher(startup.master_key(settings))
     if migrate:
-        startup.migrate(engine)
+        startup.migrate(engine, cipher.digest)
     limits = Limits(
         max_session_bytes=settings.max_session_mb * 1024 * 1024,
         max_pages=settings.max_pages,
@@ -61,9 +62,9 @@ def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True
     holder: dict[str, Deps] = {}
     job_engine = JobEngine(startup.job_queue(settings), lambda: holder["deps"])
     deps = Deps(
-        uow=SqlUnitOfWorkFactory(engine, job_engine),
+        uow=SqlUnitOfWorkFactory(engine, job_engine, seal=cipher.digest),
         clock=clock or SystemClock(),
-        cipher=ServerCipher(startup.master_key(settings)),
+        cipher=cipher,
         passwords=ScryptPasswordHasher(),
         blobs=LocalBlobStore(settings.data_dir / "blobs"),
         pdf=PikePdfInspector(max_pages=limits.max_pages),

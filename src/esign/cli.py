@@ -328,7 +328,7 @@ def cmd_audit(args: argparse.Namespace, rt: Runtime) -> int:
         return 1
     if report.broken is not None:
         b = report.broken
-        print(f"BROKEN at event #{b.seq} ({b.event_id}): {b.reason}")
+        print(f"BROKEN at event {b.event}: {b.reason}")
         return 1
     print(f"OK: {report.events} events, chain head {report.head}")
     return 0

@@ -8,6 +8,7 @@ a malformed Redis URL gets `esign: <what is wrong>` and exit status 2, not a tra
 from __future__ import annotations
 
 import binascii
+from collections.abc import Callable
 from pathlib import Path
 
 from huey import Huey
@@ -55,9 +56,9 @@ def open_database(url: str) -> Engine:
         raise SettingsError(f"ESIGN_DATABASE_URL (--database-url): {_first_line(exc)}") from None
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, seal: Callable[[str], str]) -> None:
     try:
-        upgrade(engine)
+        upgrade(engine, seal)
     except SQLAlchemyError as exc:
         where = engine.url.render_as_string(hide_password=True)
         reason = _first_line(getattr(exc, "orig", None) or exc)

@@ -348,3 +348,130 @@ def test_actions_after_verification_extend_the_same_chain(
     assert first.split()[-1] == logs[-2]["Hash"]  # the old head is now the new head's parent
     assert second.split()[-1] == logs[-1]["Hash"]
     assert json.dumps(logs)  # plain JSON all the way down
+
+
+# --- the sealed head (decision 0041) ----------------------------------------------------------
+
+
+def _verify(
+    runtime: Runtime, sid: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> tuple[int, str]:
+    code, out = run_cli(monkeypatch, capsys, runtime, "audit", "verify", sid)
+    return code, out.strip()
+
+
+def test_events_cut_from_the_end_are_detected(
+    runtime: Runtime, history: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    trail = _trail(runtime, history)
+    with runtime.engine.begin() as conn:
+        for row in trail[10:]:
+            conn.execute(delete(t.audit_events).where(t.audit_events.c.id == row["id"]))
+    assert _verify(runtime, history, monkeypatch, capsys) == (
+        1,
+        "BROKEN at event #11: events #11-#12 are missing from the end (the recorded head is #12)",
+    )
+
+
+def test_a_trail_rewritten_with_its_hashes_computed_again_is_detected(
+    runtime: Runtime, history: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Without the server's key no one can seal the head of a rewritten trail, nor move the
+    head back over events cut from its end."""
+    from esign.domain import audit as chain
+    from esign.storage.audit_repo import AuditRepo
+
+    with runtime.engine.connect() as conn:
+        events = AuditRepo(conn, str).for_session(history)
+    events[4].description = "rewritten"
+    prev = chain.GENESIS_HASH
+    with runtime.engine.begin() as conn:
+        for event in events:
+            chain.seal(event, prev, event.seq)
+            prev = event.hash
+            conn.execute(
+                update(t.audit_events)
+                .where(t.audit_events.c.id == event.id)
+                .values(description=event.description, prev_hash=event.prev_hash, hash=event.hash)
+            )
+        conn.execute(
+            update(t.audit_heads)
+            .where(t.audit_heads.c.chain_id == history)
+            .values(hash=prev, seal=hashlib.sha256(prev.encode()).hexdigest())
+        )
+    code, out = _verify(runtime, history, monkeypatch, capsys)
+    assert code == 1
+    assert out == (
+        f"BROKEN at event #12 ({events[-1].id}): the recorded head is not sealed by this "
+        "server's key"
+    )
+
+
+def test_a_deleted_head_or_an_event_after_it_is_detected(
+    runtime: Runtime, history: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    trail = _trail(runtime, history)
+    heads = t.audit_heads
+    with runtime.engine.begin() as conn:
+        kept = conn.execute(select(heads).where(heads.c.chain_id == history)).one()
+        conn.execute(update(heads).where(heads.c.chain_id == history).values(seq=11))
+    code, out = _verify(runtime, history, monkeypatch, capsys)
+    assert (code, out) == (
+        1,
+        f"BROKEN at event #12 ({trail[11]['id']}): comes after the recorded head (#11)",
+    )
+    with runtime.engine.begin() as conn:
+        conn.execute(delete(heads).where(heads.c.chain_id == history))
+    code, out = _verify(runtime, history, monkeypatch, capsys)
+    assert out.endswith("the trail's recorded head is missing") and code == 1
+    with runtime.engine.begin() as conn:
+        conn.execute(heads.insert().values(**kept._mapping))
+    assert _verify(runtime, history, monkeypatch, capsys)[0] == 0
+
+
+def test_trails_written_before_heads_were_kept_get_a_sealed_head(
+    api: Api, runtime: Runtime, history: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Migration 0003 records each existing trail's head, sealed with the key esign hands
+    it; a trail then goes on as before."""
+    from alembic import command
+
+    from esign.storage.migrate import alembic_config, upgrade
+
+    cfg = alembic_config()
+    with runtime.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    upgrade(runtime.engine, runtime.deps.cipher.digest)
+    code, out = _verify(runtime, history, monkeypatch, capsys)
+    assert code == 0 and out.startswith("OK: 12 events"), out
+    assert api.delete(f"/rest/v1/sessions/{history}")["ReturnValue"] == "True"
+    code, out = _verify(runtime, history, monkeypatch, capsys)
+    assert code == 0 and out.startswith("OK: 13 events"), out
+
+
+def test_the_api_verifies_a_session_trail(
+    api: Api, other_api: Api, runtime: Runtime, history: str
+) -> None:
+    """Contract §6: "a command and an endpoint verify the chain"."""
+    url = f"/rest/v1/sessions/{history}/actionlogs/verify"
+    trail = _trail(runtime, history)
+    answer = api.get(url)
+    assert answer == {
+        "Message": "Success",
+        "Details": [],
+        "ReturnValue": "True",
+        "ErrorCodes": [],
+        "Verified": True,
+        "Events": 12,
+        "Head": trail[-1]["hash"],
+        "BrokenAt": None,
+    }
+    _change(runtime, history, 5, description="rewritten")
+    answer = api.get(url)
+    assert (answer["ReturnValue"], answer["Verified"], answer["BrokenAt"]) == ("False", False, 5)
+    assert answer["Details"] == [
+        f"The audit trail is broken at event #5 ({trail[4]['id']}): "
+        "content does not match its hash."
+    ]
+    assert other_api.get(url)["ErrorCodes"] == ["session_not_found"]

@@ -236,6 +236,23 @@ def action_logs(ctx: Ctx) -> dict[str, Any]:
     )
 
 
+def verify_action_logs(ctx: Ctx) -> dict[str, Any]:
+    report = queries.verify_session_audit(ctx.deps, ctx.who, ctx.params["id"])
+    broken = report.broken
+    if broken is None:
+        return encode.success(
+            "True", Verified=True, Events=report.events, Head=report.head, BrokenAt=None
+        )
+    return encode.success(
+        "False",
+        [f"The audit trail is broken at event {broken.event}: {broken.reason}."],
+        Verified=False,
+        Events=report.events,
+        Head=report.head,
+        BrokenAt=broken.seq,
+    )
+
+
 def by_transaction(full: bool) -> Any:
     def handler(ctx: Ctx) -> dict[str, Any]:
         found = queries.sessions_by_transaction(
@@ -611,6 +628,12 @@ ROUTES: list[Route] = [
     ),
     _yes_no("DELETE", S + "/{id}", _status_action(Action.DELETE), "DeleteSession"),
     Route("GET", S + "/{id}/actionlogs", action_logs, "GetSessionActionLogs"),
+    Route(
+        "GET",
+        S + "/{id}/actionlogs/verify",
+        verify_action_logs,
+        "VerifySessionActionLogs (checks the hash chain and sealed head of the audit trail)",
+    ),
     Route("GET", S + "/{id}/inviteurls", invite_urls, "GetSessionInviteUrls"),
     Route(
         "GET",

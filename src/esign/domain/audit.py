@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -124,8 +125,13 @@ def seal(event: AuditEvent, prev_hash: str, seq: int) -> None:
 @dataclass(frozen=True, slots=True)
 class ChainBreak:
     seq: int
-    event_id: str
+    event_id: str  # "" for an event that is missing
     reason: str
+
+    @property
+    def event(self) -> str:
+        """ "#7 (its id)", or "#7" for a missing event."""
+        return f"#{self.seq} ({self.event_id})" if self.event_id else f"#{self.seq}"
 
 
 def verify_chain(events: Sequence[AuditEvent]) -> ChainBreak | None:
@@ -139,4 +145,48 @@ def verify_chain(events: Sequence[AuditEvent]) -> ChainBreak | None:
         if hashlib.sha256(canonical_bytes(event)).hexdigest() != event.hash:
             return ChainBreak(event.seq, event.id, "content does not match its hash")
         prev = event.hash
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """A trail's last event as recorded apart from the events, sealed with the server's key
+    (decision 0041): events cut from the end of a trail, or a trail rewritten with its hashes
+    computed again, no longer verify."""
+
+    seq: int
+    hash: str
+    seal: str  # "" when recorded without the key (a migration run outside esign)
+
+
+def head_text(chain_id: str, seq: int, hash_: str) -> str:
+    """What a head's seal is the server's HMAC of (apart from every other digest it makes)."""
+    return f"esign audit head\x00{chain_id}\x00{seq}\x00{hash_}"
+
+
+def verify_head(
+    chain_id: str,
+    events: Sequence[AuditEvent],
+    head: ChainHead | None,
+    seal: Callable[[str], str],
+) -> ChainBreak | None:
+    """Does the trail end where its sealed head says? Check after `verify_chain`."""
+    last_seq = events[-1].seq if events else 0
+    last_hash = events[-1].hash if events else GENESIS_HASH
+    last_id = events[-1].id if events else ""
+    if head is None:
+        if not events:
+            return None  # nothing was ever recorded
+        return ChainBreak(last_seq, last_id, "the trail's recorded head is missing")
+    if head.seq > last_seq:
+        gone = f"#{last_seq + 1}" if head.seq == last_seq + 1 else f"#{last_seq + 1}-#{head.seq}"
+        reason = f"events {gone} are missing from the end (the recorded head is #{head.seq})"
+        return ChainBreak(last_seq + 1, "", reason)
+    if head.seq < last_seq:  # (verify_chain found seq 1..last_seq in order)
+        extra = events[head.seq]
+        return ChainBreak(extra.seq, extra.id, f"comes after the recorded head (#{head.seq})")
+    if head.hash != last_hash:
+        return ChainBreak(last_seq, last_id, "does not match the recorded head")
+    if not hmac.compare_digest(head.seal, seal(head_text(chain_id, head.seq, head.hash))):
+        return ChainBreak(last_seq, last_id, "the recorded head is not sealed by this server's key")
     return None

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from esign.domain.audit import AuditEvent, ChainBreak
+from esign.domain.audit import AuditEvent, ChainBreak, ChainHead
 from esign.domain.enums import FieldOption, FieldType, LiteSortColumn, SessionStatus
 from esign.domain.jobs import Job, WebhookDelivery
 from esign.domain.model import ApiKey, Client, PageSize, SigningSession, Template, User
@@ -325,6 +325,10 @@ class AuditRepository(Protocol):
 
     def read_trail(self, session_id: str) -> tuple[list[AuditEvent], ChainBreak | None]:
         """The events up to the first that cannot be read, and that one as a break."""
+        ...
+
+    def read_head(self, chain_id: str) -> ChainHead | None:
+        """The trail's last event as recorded apart, with its seal; None if never written."""
         ...
 
 

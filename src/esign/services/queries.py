@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from esign.domain.audit import AuditEvent, ChainBreak, verify_chain
+from esign.domain.audit import AuditEvent, ChainBreak, verify_chain, verify_head
 from esign.domain.enums import LiteSortColumn, SessionStatus
 from esign.domain.errors import (
     SessionNotFound,
     ValidationFailed,
 )
 from esign.domain.model import SigningSession
-from esign.domain.ports import Page
+from esign.domain.ports import Page, UnitOfWork
 from esign.services.context import Caller, Deps
 from esign.services.sessions import client_of, load, owner
 
@@ -112,9 +112,25 @@ def verify_audit(deps: Deps, session_id: str) -> ChainReport:
             uow.sessions.client_holding(session_id) is not None
             or uow.clients.get(session_id) is not None
         )
-        trail, unreadable = uow.audit.read_trail(session_id)
+        return _check_trail(deps, uow, session_id, found)
+
+
+def verify_session_audit(deps: Deps, caller: Caller, session_id: str) -> ChainReport:
+    """The same check of one of the caller's sessions (VerifySessionActionLogs)."""
+    with deps.uow(write=False) as uow:
+        session = load(uow, caller, session_id)
+        return _check_trail(deps, uow, session.id, True)
+
+
+def _check_trail(deps: Deps, uow: UnitOfWork, chain_id: str, found: bool) -> ChainReport:
+    trail, unreadable = uow.audit.read_trail(chain_id)
     head = trail[-1].hash if trail else ""
-    broken = verify_chain(trail) or unreadable  # the first broken link, wherever it is
+    # The first broken link, wherever it is; then whether the trail ends where it should.
+    broken = (
+        verify_chain(trail)
+        or unreadable
+        or verify_head(chain_id, trail, uow.audit.read_head(chain_id), deps.cipher.digest)
+    )
     return ChainReport(found, len(trail) + (unreadable is not None), head, broken)
 
 

@@ -3,27 +3,29 @@ commits: one read of each session's chain head and one batched insert per transa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, bindparam, select, type_coerce
+from sqlalchemy import Text, bindparam, select, type_coerce, update
 from sqlalchemy.engine import Connection
 
 from esign.domain import audit as audit_chain
-from esign.domain.audit import Actor, AuditEvent, AuditKind, ChainBreak
+from esign.domain.audit import Actor, AuditEvent, AuditKind, ChainBreak, ChainHead, head_text
 from esign.domain.errors import AuditTrailDamaged
 from esign.storage import tables as t
 from esign.storage.prepared import PreparedInsert
 from esign.storage.serialize import from_json, to_json_text
 from esign.storage.types import aware_utc
 
-_e = t.audit_events.c
+_e, _h = t.audit_events.c, t.audit_heads.c
 _RAW = ("actor", "at", "data")
-_HEAD = (
-    select(_e.seq, _e.hash)
-    .where(_e.session_id == bindparam("sid"))
-    .order_by(_e.seq.desc())
-    .limit(1)
+_HEAD = select(_h.seq, _h.hash, _h.seal).where(_h.chain_id == bindparam("sid"))
+_INSERT_HEAD = PreparedInsert(t.audit_heads)
+_MOVE_HEAD = (
+    update(t.audit_heads)
+    .where(_h.chain_id == bindparam("b_chain"))
+    .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"), seal=bindparam("b_seal"))
 )
 # The trail as stored: what a tampered row holds must reach `_event` to be named, not stop the
 # driver's conversions (a date that is no date, JSON that is none).
@@ -46,9 +48,14 @@ _LOCK_CLIENT = (
 
 class AuditRepo:
     def __init__(
-        self, conn: Connection, new_sessions: set[str] | None = None, lock_rows: bool = False
+        self,
+        conn: Connection,
+        seal: Callable[[str], str],
+        new_sessions: set[str] | None = None,
+        lock_rows: bool = False,
     ) -> None:
         self._c = conn
+        self._seal = seal
         self._lock_rows = lock_rows  # (PostgreSQL)
         self._pending: list[AuditEvent] = []
         self._locked: set[str] = set()  # clients whose row this transaction locked
@@ -73,15 +80,18 @@ class AuditRepo:
         if not self._pending:
             return
         heads: dict[str, tuple[int, str]] = {}
+        recorded: set[str] = set()  # chains whose head row exists: moved, not inserted
         rows = []
         for event in self._pending:
             if event.session_id in self._new_sessions and event.session_id not in heads:
                 heads[event.session_id] = (0, audit_chain.GENESIS_HASH)
             if event.session_id not in heads:
-                head = self._c.execute(_HEAD, {"sid": event.session_id}).first()
+                head = self.read_head(event.session_id)
                 heads[event.session_id] = (
-                    (head[0], head[1]) if head else (0, audit_chain.GENESIS_HASH)
+                    (head.seq, head.hash) if head else (0, audit_chain.GENESIS_HASH)
                 )
+                if head is not None:
+                    recorded.add(event.session_id)
             seq, prev = heads[event.session_id]
             audit_chain.seal(event, prev, seq + 1)
             heads[event.session_id] = (event.seq, event.hash)
@@ -102,6 +112,23 @@ class AuditRepo:
             )
         self._pending.clear()
         _INSERT.run(self._c, rows)
+        self._record_heads(heads, recorded)
+
+    def _record_heads(self, heads: dict[str, tuple[int, str]], recorded: set[str]) -> None:
+        new, moved = [], []
+        for chain, (seq, hash_) in heads.items():
+            seal = self._seal(head_text(chain, seq, hash_))
+            if chain in recorded:
+                moved.append({"b_chain": chain, "b_seq": seq, "b_hash": hash_, "b_seal": seal})
+            else:
+                new.append({"chain_id": chain, "seq": seq, "hash": hash_, "seal": seal})
+        _INSERT_HEAD.run(self._c, new)
+        if moved:
+            self._c.execute(_MOVE_HEAD, moved)
+
+    def read_head(self, chain_id: str) -> ChainHead | None:
+        row = self._c.execute(_HEAD, {"sid": chain_id}).first()
+        return ChainHead(row[0], row[1], row[2]) if row else None
 
     def for_session(self, session_id: str) -> list[AuditEvent]:
         events, unreadable = self.read_trail(session_id)

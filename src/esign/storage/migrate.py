@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -19,8 +20,10 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, seal: Callable[[str], str] | None = None) -> None:
+    """`seal`: the server's keyed digest, for migrations that seal what they write."""
     cfg = alembic_config()
+    cfg.attributes["seal"] = seal
     with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
         if engine.dialect.name == "postgresql":
             # One migrator at a time across processes and machines.

@@ -132,6 +132,16 @@ audit_events = Table(
     UniqueConstraint("session_id", "seq", name="uq_audit_session_seq"),
 )
 
+# Each trail's last event, sealed with the server's key (domain.audit.ChainHead, decision 0041).
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("chain_id", String(36), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("seal", String(64), nullable=False),
+)
+
 jobs = Table(
     "jobs",
     metadata,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import cached_property
 from types import TracebackType
 from typing import Any
@@ -68,9 +69,11 @@ class SqlUnitOfWork:
         dispatcher: JobDispatcher | None,
         write: bool,
         write_lock: threading.Lock | None,
+        seal: Callable[[str], str],
         kept: KeptConnections | None = None,
     ) -> None:
         self._engine = engine
+        self._seal = seal
         self._kept = kept
         self._write_lock = write_lock if write else None
         self._dispatcher = dispatcher
@@ -153,7 +156,7 @@ class SqlUnitOfWork:
 
     @cached_property
     def audit(self) -> AuditRepo:
-        return AuditRepo(self._c, self._created, self._for_update)
+        return AuditRepo(self._c, self._seal, self._created, self._for_update)
 
     @cached_property
     def jobs(self) -> JobRepo:
@@ -196,9 +199,17 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: Engine, dispatcher: JobDispatcher | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        dispatcher: JobDispatcher | None = None,
+        *,
+        seal: Callable[[str], str],
+    ) -> None:
+        """`seal`: the server's keyed digest, which seals each audit trail's head."""
         self.engine = engine
         self.dispatcher = dispatcher
+        self._seal = seal
         # SQLite has one writer. Queueing this process's writers on a lock is fair and quick;
         # leaving them to SQLite's busy handler makes them sleep and retry (p99 of seconds).
         # They share one connection, whose page cache stays valid from write to write.
@@ -211,4 +222,4 @@ class SqlUnitOfWorkFactory:
     def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
         engine = self._write_engine if write else self.engine
         kept = self._kept_writers if write else self._kept_readers
-        return SqlUnitOfWork(engine, self.dispatcher, write, self._write_lock, kept)
+        return SqlUnitOfWork(engine, self.dispatcher, write, self._write_lock, self._seal, kept)
