@@ -20,6 +20,7 @@ from typing import Any
 from esign import startup
 from esign.api import encode, wire
 from esign.api.codec import WireError, decode
+from esign.api.malformed import EnvelopeHttpToolsProtocol
 from esign.app import Runtime, build_app, build_runtime
 from esign.cli_options import port_number, read_environment, thread_count
 from esign.config import Settings, SettingsError
@@ -392,6 +393,7 @@ def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
             log_level="info",
             access_log=False,
             timeout_graceful_shutdown=5,
+            http=EnvelopeHttpToolsProtocol,
         )
         uvicorn.Server(config).run()
     finally:

@@ -9,6 +9,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -323,3 +324,30 @@ def test_the_child_worker_prepares_documents_and_leaves_no_converter_behind(
         timeout=15,
         what="LibreOffice to stop with the worker",
     )
+
+
+MALFORMED = [
+    b"GET /rest/v1/templates/\xc3\xbc HTTP/1.1\r\nHost: x\r\n\r\n",  # raw UTF-8 in the path
+    b"POST /rest/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    b"GET /rest/v1/users?username=" + b"x" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET rest/v1/health HTTP/1.1\r\nHost: x\r\n\r\n",  # no leading slash
+]
+
+
+def test_a_request_http_cannot_parse_gets_the_envelope(server: Server) -> None:
+    """uvicorn's own plain-text 400 is replaced by the JSON envelope (contract §1)."""
+    host, port = server.base.removeprefix("http://").split(":")
+    for request_bytes in MALFORMED:
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(request_bytes)
+            raw = b""
+            while chunk := sock.recv(65536):
+                raw += chunk
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 "), (request_bytes[:40], raw[:200])
+        assert b"content-type: application/json" in head.lower()
+        answer = json.loads(body)
+        assert answer["Message"] == "Error" and answer["ErrorCodes"] == ["invalid_http"]
+        assert answer["Details"][0].startswith("Error: The HTTP request could not be read")
+    status, health = server.call("GET", "/rest/v1/health")  # and the server goes on
+    assert status == 200 and health["Message"] == "Success"
