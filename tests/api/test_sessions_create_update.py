@@ -983,7 +983,11 @@ def test_text_files_in_the_encodings_the_converter_reads(
 
 @pytest.mark.parametrize(
     ("data", "reason"),
-    [(b"\x00\x01binary\x00", "not a text file"), (b"  \r\n ", "the text file is empty")],
+    [
+        (b"\x00\x01binary\x00", "not a text file"),
+        (b"  \r\n ", "the text file is empty"),
+        (b"a" * (4 * 1024 * 1024 + 1), "the text file is over 4 mb"),
+    ],
 )
 def test_text_that_is_no_text_is_refused(api: Api, data: bytes, reason: str) -> None:
     answer = create(

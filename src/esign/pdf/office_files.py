@@ -146,7 +146,14 @@ def _check_ole(data: bytes, kind: str) -> bytes:
     return data
 
 
+# Text runs to about 4 KB a page: a text file over this would pass the 500-page limit once
+# converted, and a huge one holds the (one, shared) converter for minutes before failing.
+MAX_TEXT_BYTES = 4 * 1024 * 1024
+
+
 def _check_text(data: bytes) -> bytes:
+    if len(data) > MAX_TEXT_BYTES:
+        raise FileRefused(f"the text file is over {MAX_TEXT_BYTES // (1024 * 1024)} MB")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = data.decode("utf-16")
