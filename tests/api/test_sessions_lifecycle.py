@@ -555,7 +555,11 @@ def test_sessions_expire_after_expires_on(api: Api, runtime: Runtime, clock: Fak
     assert sorted(listed["SessionIds"]) == sorted([sent, draft, paused])
     assert listed["TotalCount"] == 3
     logs = api.get(f"{S}/{sent}/actionlogs")["ActionLogs"]
-    assert logs[-1]["Description"] == "Session expired"
+    assert [e["Description"] for e in logs[-3:]] == [
+        "Session expired",
+        "Signer Pat Doe <seller1@example.com> cancelled: session expired",
+        "Signer Pat Doe <buyer1@example.com> cancelled: session expired",
+    ]
     # Expired can be copied and purged, not restarted.
     assert_error(start(api, sent), "Expired")
 
@@ -587,7 +591,11 @@ def test_a_change_after_expires_on_finds_the_session_expired(
     assert purged["ReturnValue"] == "True", purged
     assert status_of(api, sid) == int(SessionStatus.PURGED)
     descriptions = [e["Description"] for e in api.get(f"{S}/{sid}/actionlogs")["ActionLogs"]]
-    assert descriptions[-2:] == ["Session expired", "Documents purged"]
+    assert descriptions[-3:] == [
+        "Session expired",
+        "Signer Pat Doe <seller1@example.com> cancelled: session expired",
+        "Documents purged",
+    ]
 
 
 def test_expiry_and_the_purge_wait_end_on_time_without_the_sweep(

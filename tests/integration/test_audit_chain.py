@@ -63,7 +63,8 @@ def _session_with_history(api: Api, clock: FakeClock) -> tuple[str, list[tuple[s
     expected += [("signer.link_issued", ms_of(clock.now()))] * 2
     clock.advance(seconds=1)
     assert api.put(f"/rest/v1/sessions/{sid}/cancel")["Message"] == "Success"
-    expected += [("session.cancelled", ms_of(clock.now()))]
+    now = ms_of(clock.now())
+    expected += [("session.cancelled", now), ("signer.cancelled", now), ("signer.cancelled", now)]
     return sid, expected
 
 
@@ -96,10 +97,14 @@ def test_user_agent_and_address_come_from_the_request(api: Api) -> None:
         headers={**api.headers, "User-Agent": "BrokerCRM/7.2 (+https://crm.example)"},
     )
     assert response.json()["Message"] == "Success"
-    last = _logs(api, sid)[-1]
-    assert last["Action"] == "session.cancelled"
-    assert last["UserAgent"] == "BrokerCRM/7.2 (+https://crm.example)"
-    assert last["IPAddress"] == "testclient"
+    cancelled, signer_cancelled = _logs(api, sid)[-2:]
+    assert (cancelled["Action"], signer_cancelled["Action"]) == (
+        "session.cancelled",
+        "signer.cancelled",
+    )
+    for event in (cancelled, signer_cancelled):
+        assert event["UserAgent"] == "BrokerCRM/7.2 (+https://crm.example)"
+        assert event["IPAddress"] == "testclient"
 
 
 def test_refused_items_are_logged_too(api: Api) -> None:
@@ -154,7 +159,7 @@ def _change(rt: Runtime, sid: str, seq: int, **values: Any) -> None:
 @pytest.fixture
 def history(api: Api, clock: FakeClock) -> str:
     sid, expected = _session_with_history(api, clock)
-    assert len(expected) == 12
+    assert len(expected) == 14
     return sid
 
 
@@ -167,7 +172,7 @@ def test_untampered_trail_verifies(
     code, out = run_cli(monkeypatch, capsys, runtime, "audit", "verify", history)
     assert code == 0, out
     head = _trail(runtime, history)[-1]["hash"]
-    assert out.strip() == f"OK: 12 events, chain head {head}"
+    assert out.strip() == f"OK: 14 events, chain head {head}"
 
 
 def test_unknown_session_is_not_ok(
@@ -345,7 +350,8 @@ def test_actions_after_verification_extend_the_same_chain(
     code, second = run_cli(monkeypatch, capsys, runtime, "audit", "verify", sid)
     assert code == 0, second
     logs = _logs(api, sid)
-    assert first.split()[-1] == logs[-2]["Hash"]  # the old head is now the new head's parent
+    # The old head is now the parent of the cancellation (and of its signer's cancellation).
+    assert first.split()[-1] == logs[-3]["Hash"] == logs[-2]["PreviousHash"]
     assert second.split()[-1] == logs[-1]["Hash"]
     assert json.dumps(logs)  # plain JSON all the way down
 
@@ -365,11 +371,11 @@ def test_events_cut_from_the_end_are_detected(
 ) -> None:
     trail = _trail(runtime, history)
     with runtime.engine.begin() as conn:
-        for row in trail[10:]:
+        for row in trail[12:]:
             conn.execute(delete(t.audit_events).where(t.audit_events.c.id == row["id"]))
     assert _verify(runtime, history, monkeypatch, capsys) == (
         1,
-        "BROKEN at event #11: events #11-#12 are missing from the end (the recorded head is #12)",
+        "BROKEN at event #13: events #13-#14 are missing from the end (the recorded head is #14)",
     )
 
 
@@ -402,7 +408,7 @@ def test_a_trail_rewritten_with_its_hashes_computed_again_is_detected(
     code, out = _verify(runtime, history, monkeypatch, capsys)
     assert code == 1
     assert out == (
-        f"BROKEN at event #12 ({events[-1].id}): the recorded head is not sealed by this "
+        f"BROKEN at event #14 ({events[-1].id}): the recorded head is not sealed by this "
         "server's key"
     )
 
@@ -414,11 +420,11 @@ def test_a_deleted_head_or_an_event_after_it_is_detected(
     heads = t.audit_heads
     with runtime.engine.begin() as conn:
         kept = conn.execute(select(heads).where(heads.c.chain_id == history)).one()
-        conn.execute(update(heads).where(heads.c.chain_id == history).values(seq=11))
+        conn.execute(update(heads).where(heads.c.chain_id == history).values(seq=13))
     code, out = _verify(runtime, history, monkeypatch, capsys)
     assert (code, out) == (
         1,
-        f"BROKEN at event #12 ({trail[11]['id']}): comes after the recorded head (#11)",
+        f"BROKEN at event #14 ({trail[13]['id']}): comes after the recorded head (#13)",
     )
     with runtime.engine.begin() as conn:
         conn.execute(delete(heads).where(heads.c.chain_id == history))
@@ -444,10 +450,10 @@ def test_trails_written_before_heads_were_kept_get_a_sealed_head(
         command.downgrade(cfg, "0002")
     upgrade(runtime.engine, runtime.deps.cipher.digest)
     code, out = _verify(runtime, history, monkeypatch, capsys)
-    assert code == 0 and out.startswith("OK: 12 events"), out
+    assert code == 0 and out.startswith("OK: 14 events"), out
     assert api.delete(f"/rest/v1/sessions/{history}")["ReturnValue"] == "True"
     code, out = _verify(runtime, history, monkeypatch, capsys)
-    assert code == 0 and out.startswith("OK: 13 events"), out
+    assert code == 0 and out.startswith("OK: 15 events"), out
 
 
 def test_the_api_verifies_a_session_trail(
@@ -463,7 +469,7 @@ def test_the_api_verifies_a_session_trail(
         "ReturnValue": "True",
         "ErrorCodes": [],
         "Verified": True,
-        "Events": 12,
+        "Events": 14,
         "Head": trail[-1]["hash"],
         "BrokenAt": None,
     }

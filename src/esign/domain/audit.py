@@ -42,6 +42,7 @@ class AuditKind(StrEnum):
     SIGNER_UPDATED = "signer.updated"
     SIGNER_INVITED = "signer.invited"
     SIGNER_LINK_ISSUED = "signer.link_issued"
+    SIGNER_CANCELLED = "signer.cancelled"
     FIELDS_REMOVED = "fields.removed"
     SESSION_VIEWED = "session.viewed"
     # A client's own trail: actions outside any session (decision 0035).

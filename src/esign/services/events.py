@@ -163,14 +163,19 @@ def status_changed(
     description: str,
     previous_signer_status: dict[str, int],
 ) -> None:
-    """A session's new status: its audit event, its webhook, and one for each signer whose
-    status differs from `previous_signer_status`."""
+    """A session's new status: its audit event and webhook, then for each signer whose status
+    differs from `previous_signer_status` a webhook, and an audit event when the change
+    cancelled the signer (an invitation records its own)."""
     kind = STATUS_EVENTS.get(session.status, AuditKind.SESSION_COMPLETED)
     audit(deps, uow, session, kind, description, actor)
     session_status_changed(deps, uow, client, session)
     for signer in session.signers:
-        if previous_signer_status.get(signer.id) != int(signer.status):
-            signer_status_changed(deps, uow, client, session, signer)
+        if previous_signer_status.get(signer.id) == int(signer.status):
+            continue
+        if signer.status is SignerStatus.CANCELLED:
+            what = f"Signer {signer.full_name} <{signer.email}> cancelled: {description.lower()}"
+            audit(deps, uow, session, AuditKind.SIGNER_CANCELLED, what, actor, signer_id=signer.id)
+        signer_status_changed(deps, uow, client, session, signer)
 
 
 def signer_statuses(session: SigningSession) -> dict[str, int]:
