@@ -88,12 +88,16 @@ def _record_failure(deps: Deps, buckets: list[str]) -> None:
 
 
 def get_token(deps: Deps, encrypted_key: str, salt: str, ip: str) -> str:
+    """A valid key always gets its token: an API key is too long to guess, so failures from
+    the same address (another tenant of an integrator's shared server, say) must not lock it
+    out. A wrong key from an address over its limit answers 429, and is not counted again."""
     buckets = [f"ip:{ip}"]
     with deps.uow(write=False) as uow:
-        _check_rate(deps, uow, buckets)
         plain = deps.cipher.decrypt(encrypted_key, salt) if encrypted_key else None
         key = uow.api_keys.find_by_hash(deps.cipher.digest(plain)) if plain else None
         client = uow.clients.get(key.client_id) if key and key.revoked_at is None else None
+        if key is None or client is None:
+            _check_rate(deps, uow, buckets)
     if key is None or client is None:
         _record_failure(deps, buckets)
         raise InvalidApiKey()
