@@ -272,7 +272,7 @@ def _limited(response: Any) -> int:
 def test_failed_gettoken_is_rate_limited_per_address(api: Api, clock: FakeClock) -> None:
     _fail_gettoken(api.http, 10)
     good = {"Authorization": enc(api, api.api_key)}
-    # Once limited, a wrong key is refused unread until the window has passed.
+    # Once limited, a wrong key is answered 429 until the window has passed.
     _limited(api.http.get("/rest/v1/gettoken/s4lt", headers={"Authorization": "nope"}))
     # The right key still gets its token: another tenant's failures from a shared server
     # must not lock every tenant out, and no one guesses a key (decision 0006).
@@ -286,7 +286,7 @@ def test_failed_gettoken_is_rate_limited_per_address(api: Api, clock: FakeClock)
     # Tokens already issued keep working: the limit is on authentication attempts.
     assert api.get("/rest/v1/roles")["Message"] == "Success"
     clock.advance(minutes=15, seconds=1)
-    _fail_gettoken(api.http, 1)  # the window has passed: a wrong key is read again
+    _fail_gettoken(api.http, 1)  # the window has passed: a wrong key is refused as usual
 
 
 def test_nine_failures_do_not_limit(api: Api) -> None:
