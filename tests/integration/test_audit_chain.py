@@ -481,3 +481,16 @@ def test_the_api_verifies_a_session_trail(
         "content does not match its hash."
     ]
     assert other_api.get(url)["ErrorCodes"] == ["session_not_found"]
+
+
+def test_the_api_finds_a_trail_deleted_with_its_head_broken(
+    api: Api, runtime: Runtime, history: str
+) -> None:
+    with runtime.engine.begin() as conn:
+        conn.execute(delete(t.audit_events).where(t.audit_events.c.session_id == history))
+        conn.execute(delete(t.audit_heads).where(t.audit_heads.c.chain_id == history))
+    answer = api.get(f"/rest/v1/sessions/{history}/actionlogs/verify")
+    assert (answer["ReturnValue"], answer["Events"], answer["BrokenAt"]) == ("False", 0, 1)
+    assert answer["Details"] == [
+        "The audit trail is broken at event #1: the trail has no events at all."
+    ]

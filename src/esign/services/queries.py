@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from esign.domain.audit import AuditEvent, ChainBreak, verify_chain, verify_head
 from esign.domain.enums import LiteSortColumn, SessionStatus
@@ -119,7 +119,10 @@ def verify_session_audit(deps: Deps, caller: Caller, session_id: str) -> ChainRe
     """The same check of one of the caller's sessions (VerifySessionActionLogs)."""
     with deps.uow(write=False) as uow:
         session = load(uow, caller, session_id)
-        return _check_trail(deps, uow, session.id, True)
+        report = _check_trail(deps, uow, session.id, True)
+    if report.events == 0:  # every session records its creation: the trail was deleted
+        return replace(report, broken=ChainBreak(1, "", "the trail has no events at all"))
+    return report
 
 
 def _check_trail(deps: Deps, uow: UnitOfWork, chain_id: str, found: bool) -> ChainReport:
