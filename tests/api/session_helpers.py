@@ -182,6 +182,8 @@ def move_tx(api: Api, sid: str, tx: str, username: str | None = None) -> dict[st
 def force_status(rt: Runtime, api: Api, sid: str, status: SessionStatus) -> None:
     def change(s: SigningSession) -> None:
         s.status = status
+        if status is SessionStatus.DELETED:  # as DeleteSession records it
+            s.deleted_at = s.created_at
 
     mutate(rt, api, sid, change)
 

@@ -111,6 +111,12 @@ def test_a_user_changes_its_own_record_and_no_one_elses(api: Api, agent: dict[st
     after = api.get(f"/rest/v1/users/{admin['SystemUserId']}")["Users"][0]
     assert after["FirstName"] == admin["FirstName"]
     assert password_token(api, api.username, "taken 12345")["Message"] == "Error"
+    # Nor its own status: (de)activating is an admin's.
+    off = {"salt": "s", "user": {"SystemUserId": agent["SystemUserId"], "StatusCode": 0}}
+    assert call(api, "PUT", "/rest/v1/users", off, as_agent)["ErrorCodes"] == ["admin_only"]
+    assert api.get(f"/rest/v1/users/{agent['SystemUserId']}")["Users"][0]["StatusCode"] == 1
+    same = {"salt": "s", "user": {"SystemUserId": agent["SystemUserId"], "StatusCode": 1}}
+    assert call(api, "PUT", "/rest/v1/users", same, as_agent)["Message"] == "Success"
     # Reading users stays open to every user of the client.
     assert (
         call(api, "GET", f"/rest/v1/users/{admin['SystemUserId']}", None, as_agent)["Message"]

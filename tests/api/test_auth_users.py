@@ -562,6 +562,12 @@ def test_a_plus_in_a_query_is_a_plus(api: Api) -> None:
         assert api.get(f"/rest/v1/users?username={query}")["Users"] == [made], query
     spaced = api.get("/rest/v1/users?username=pat%20crm@acme.example.com")
     assert error_of(spaced)[1] == ["user_not_found"]
+    # Elsewhere a "+" is the space HttpUtility.UrlEncode writes.
+    sid = api.create_session()["SigningSessionId"]
+    back = "https%3a%2f%2fcrm.example.com%2fMy+Deals%2fdone"
+    assert api.put(f"/rest/v1/sessions/{sid}/start?returnUrl={back}")["ReturnValue"] == "True"
+    info = api.get(f"/rest/v1/sessions/{sid}")["Sessions"][0]["SessionInfo"]
+    assert info["ReturnURL"] == "https://crm.example.com/My Deals/done"
 
 
 def test_get_unknown_user(api: Api) -> None:

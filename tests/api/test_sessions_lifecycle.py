@@ -743,6 +743,11 @@ def test_a_session_deleted_while_waiting_to_be_purged_is_still_purged(
     assert info["StatusCode"] == 8
     blobs = [p for p in (runtime.settings.data_dir / "blobs").rglob("*") if p.is_file()]
     assert blobs == []
+    # Deleted, it stays listed apart once purged (decision 0038).
+    lite = api.get(f"{S}/lite/{api.username}/TX-1/50/0/sortBy")
+    assert lite["TotalCount"] == 0 and lite["Sessions"] == []
+    assert api.get(f"/rest/v1/users/{api.username}/transactions/TX-1")["TotalCount"] == 0
+    assert api.get(f"{S}/deleted/50/0")["SessionIds"] == [sid]
 
 
 def test_purge_now_reads_the_usual_spellings_of_yes(api: Api) -> None:

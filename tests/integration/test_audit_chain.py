@@ -494,3 +494,67 @@ def test_the_api_finds_a_trail_deleted_with_its_head_broken(
     assert answer["Details"] == [
         "The audit trail is broken at event #1: the trail has no events at all."
     ]
+
+
+def test_an_event_appended_without_moving_the_head_neither_blocks_nor_is_sealed(
+    api: Api, runtime: Runtime, history: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A process older than the heads (still running during an upgrade) appends events and
+    leaves the head behind. The next change chains after the events, not the head; the trail
+    then fails verification at its head, as one extended by anyone without the key would."""
+    from esign.domain import audit as chain
+    from esign.storage.audit_repo import AuditRepo
+
+    with runtime.engine.connect() as conn:
+        last = AuditRepo(conn, str).for_session(history)[-1]
+    extra = chain.AuditEvent(
+        id="00000000-0000-7000-8000-000000000001",
+        session_id=history,
+        client_id=last.client_id,
+        kind=chain.AuditKind.SESSION_VIEWED,
+        description="appended by an older process",
+        actor=chain.SYSTEM,
+        at=last.at,
+    )
+    chain.seal(extra, last.hash, last.seq + 1)
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            t.audit_events.insert().values(
+                id=extra.id,
+                session_id=history,
+                client_id=extra.client_id,
+                seq=extra.seq,
+                kind=extra.kind.value,
+                description=extra.description,
+                actor={"kind": "system", "id": "", "name": "esign", "ip": "", "user_agent": ""},
+                at=extra.at,
+                data={},
+                prev_hash=extra.prev_hash,
+                hash=extra.hash,
+            )
+        )
+    assert api.delete(f"/rest/v1/sessions/{history}")["ReturnValue"] == "True"
+    logs = _logs(api, history)
+    assert [e["Sequence"] for e in logs] == list(range(1, 17))
+    assert logs[-1]["PreviousHash"] == extra.hash
+    code, out = _verify(runtime, history, monkeypatch, capsys)
+    assert code == 1 and out.endswith("the recorded head is not sealed by this server's key")
+
+
+def test_a_forged_head_is_not_sealed_by_the_next_change(
+    api: Api, runtime: Runtime, history: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Events cut from the end and the head moved back to match, with a made-up seal: the next
+    legitimate change must not seal that head anew."""
+    trail = _trail(runtime, history)
+    with runtime.engine.begin() as conn:
+        conn.execute(delete(t.audit_events).where(t.audit_events.c.id == trail[-1]["id"]))
+        conn.execute(
+            update(t.audit_heads)
+            .where(t.audit_heads.c.chain_id == history)
+            .values(seq=13, hash=trail[-2]["hash"], seal="0" * 64)
+        )
+    assert api.delete(f"/rest/v1/sessions/{history}")["ReturnValue"] == "True"
+    code, out = _verify(runtime, history, monkeypatch, capsys)
+    assert code == 1 and out.endswith("the recorded head is not sealed by this server's key")
+    assert api.get(f"/rest/v1/sessions/{history}/actionlogs/verify")["Verified"] is False

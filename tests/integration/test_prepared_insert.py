@@ -30,6 +30,7 @@ def _row(session_id: str, client_id: str, user_id: str, at: datetime) -> dict[st
         "completed_at": None,
         "expires_on": None,
         "purge_due_at": None,
+        "deleted_at": None,
         "version": 0,
         "data": {"info": {"title": "x", "n": [1, 2.5, None]}, "flag": True},
     }

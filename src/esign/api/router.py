@@ -261,11 +261,16 @@ def _not_json(why: str) -> Response:
 
 
 def _query(raw: bytes) -> dict[str, str]:
-    """The query's values, keys lower-cased. A "+" is a plus sign, not a space: the vendor's
-    clients build URLs by concatenation, and an e-mail address such as x+tag@example.com
-    (a username) must arrive whole. No value of the API holds a space; "%20" still gives one."""
-    text = raw.decode("latin-1").replace("+", "%2B")
-    return {k.lower(): v for k, v in parse_qsl(text, keep_blank_values=True)}
+    """The query's values, keys lower-cased. In `username` a "+" is a plus sign: the vendor's
+    clients build URLs by concatenation, and an e-mail address such as x+tag@example.com must
+    arrive whole (no username holds a space). Elsewhere "+" is a space, as HttpUtility's
+    UrlEncode writes one in a returnUrl."""
+    text = raw.decode("latin-1")
+    query = {k.lower(): v for k, v in parse_qsl(text, keep_blank_values=True)}
+    if "username" in query:
+        literal = parse_qsl(text.replace("+", "%2B"), keep_blank_values=True)
+        query["username"] = next(v for k, v in reversed(literal) if k.lower() == "username")
+    return query
 
 
 def method_not_allowed(method: str, allowed: str) -> Response:

@@ -165,6 +165,20 @@ def head_text(chain_id: str, seq: int, hash_: str) -> str:
     return f"esign audit head\x00{chain_id}\x00{seq}\x00{hash_}"
 
 
+def vouches_for(
+    chain_id: str, seq: int, hash_: str, head: ChainHead | None, seal: Callable[[str], str]
+) -> bool:
+    """Does the recorded head say, under this server's seal, that the trail ends at `seq`
+    with `hash_`? (A trail with no event and no head ends at the genesis: yes.)"""
+    if head is None:
+        return seq == 0
+    return (
+        head.seq == seq
+        and head.hash == hash_
+        and hmac.compare_digest(head.seal, seal(head_text(chain_id, seq, hash_)))
+    )
+
+
 def verify_head(
     chain_id: str,
     events: Sequence[AuditEvent],
@@ -188,6 +202,6 @@ def verify_head(
         return ChainBreak(extra.seq, extra.id, f"comes after the recorded head (#{head.seq})")
     if head.hash != last_hash:
         return ChainBreak(last_seq, last_id, "does not match the recorded head")
-    if not hmac.compare_digest(head.seal, seal(head_text(chain_id, head.seq, head.hash))):
+    if not vouches_for(chain_id, last_seq, last_hash, head, seal):
         return ChainBreak(last_seq, last_id, "the recorded head is not sealed by this server's key")
     return None

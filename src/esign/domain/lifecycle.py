@@ -34,8 +34,8 @@ class Action(StrEnum):
 
 
 EDITABLE = frozenset({S.DRAFT, S.SENT, S.PAUSED})
-# Listed apart (GetDeletedSessions, GetArchivedSessions), not with a transaction's sessions
-# (decision 0038).
+# Listed apart (GetDeletedSessions, GetArchivedSessions), not with a transaction's sessions,
+# as is any session once deleted (`deleted_at`), purged since or not (decision 0038).
 LISTED_APART = frozenset({S.DELETED, S.ARCHIVED})
 ALLOWED_FROM: dict[Action, frozenset[SessionStatus]] = {
     Action.UPDATE: EDITABLE,
@@ -90,6 +90,8 @@ def transition(session: SigningSession, action: Action, now: datetime) -> Sessio
     _move(session, _TARGET[action], now)
     if action in (Action.CLOSE, Action.COMPLETE):
         session.completed_at = now
+    if action is Action.DELETE:
+        session.deleted_at = now
     # The session can no longer be signed: a signer not done is done with it (a deleted
     # session's signers as a cancelled one's, or they would stay Invited forever).
     if action in (Action.CANCEL, Action.CLOSE, Action.EXPIRE, Action.DELETE):

@@ -282,6 +282,8 @@ class SigningSession:
     status_changed_at: datetime | None = None
     completed_at: datetime | None = None
     purge_due_at: datetime | None = None
+    # When DeleteSession was called: a deleted session stays listed apart once purged too.
+    deleted_at: datetime | None = None
     last_reminder_at: datetime | None = None
     documents: list[Document] = field(default_factory=list)
     signers: list[Signer] = field(default_factory=list)

@@ -161,7 +161,9 @@ def update_user(
             user = _locate(uow, caller, None, old_username)
         else:
             user = _locate(uow, caller, given.system_user_id, given.username)
-        if user.id != caller.user_id:  # a user may change its own record, an admin anyone's
+        # A user may change its own record, an admin anyone's; (de)activating is an admin's.
+        changes_status = given.status is not None and given.status is not user.status
+        if user.id != caller.user_id or changes_status:
             caller.ensure_admin()
         renaming = old_username is not None or bool(given.system_user_id)
         if renaming and given.username:

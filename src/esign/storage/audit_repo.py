@@ -21,6 +21,12 @@ from esign.storage.types import aware_utc
 _e, _h = t.audit_events.c, t.audit_heads.c
 _RAW = ("actor", "at", "data")
 _HEAD = select(_h.seq, _h.hash, _h.seal).where(_h.chain_id == bindparam("sid"))
+_LAST = (
+    select(_e.seq, _e.hash)
+    .where(_e.session_id == bindparam("sid"))
+    .order_by(_e.seq.desc())
+    .limit(1)
+)
 _INSERT_HEAD = PreparedInsert(t.audit_heads)
 _MOVE_HEAD = (
     update(t.audit_heads)
@@ -74,25 +80,23 @@ class AuditRepo:
         self._pending.append(event)
 
     def flush(self) -> None:
-        """Chain and store the buffered events. Callers hold each session's write lock, so
-        reading the head and appending is atomic; the unique (session_id, seq) constraint
-        catches anyone who did not."""
+        """Chain and store the buffered events, then move each trail's head. Callers hold each
+        session's write lock, so reading the trail's end and appending is atomic; the unique
+        (session_id, seq) constraint catches anyone who did not."""
         if not self._pending:
             return
         heads: dict[str, tuple[int, str]] = {}
         recorded: set[str] = set()  # chains whose head row exists: moved, not inserted
+        vouched: set[str] = set()  # chains whose new head may be sealed
         rows = []
         for event in self._pending:
-            if event.session_id in self._new_sessions and event.session_id not in heads:
-                heads[event.session_id] = (0, audit_chain.GENESIS_HASH)
-            if event.session_id not in heads:
-                head = self.read_head(event.session_id)
-                heads[event.session_id] = (
-                    (head.seq, head.hash) if head else (0, audit_chain.GENESIS_HASH)
-                )
-                if head is not None:
-                    recorded.add(event.session_id)
-            seq, prev = heads[event.session_id]
+            chain = event.session_id
+            if chain in self._new_sessions and chain not in heads:
+                heads[chain] = (0, audit_chain.GENESIS_HASH)
+                vouched.add(chain)
+            if chain not in heads:
+                heads[chain] = self._end(chain, recorded, vouched)
+            seq, prev = heads[chain]
             audit_chain.seal(event, prev, seq + 1)
             heads[event.session_id] = (event.seq, event.hash)
             rows.append(
@@ -112,12 +116,28 @@ class AuditRepo:
             )
         self._pending.clear()
         _INSERT.run(self._c, rows)
-        self._record_heads(heads, recorded)
+        self._record_heads(heads, recorded, vouched)
 
-    def _record_heads(self, heads: dict[str, tuple[int, str]], recorded: set[str]) -> None:
+    def _end(self, chain: str, recorded: set[str], vouched: set[str]) -> tuple[int, str]:
+        """Where the trail ends, from its events (a process older than the heads may have
+        appended without moving it). Its new head is sealed only if the recorded one vouched
+        for that end: a head someone cut back or forged is not sealed anew by the next write,
+        and its trail goes on failing verification (decision 0041)."""
+        last = self._c.execute(_LAST, {"sid": chain}).first()
+        end = (last[0], last[1]) if last else (0, audit_chain.GENESIS_HASH)
+        head = self.read_head(chain)
+        if head is not None:
+            recorded.add(chain)
+        if audit_chain.vouches_for(chain, end[0], end[1], head, self._seal):
+            vouched.add(chain)
+        return end
+
+    def _record_heads(
+        self, heads: dict[str, tuple[int, str]], recorded: set[str], vouched: set[str]
+    ) -> None:
         new, moved = [], []
         for chain, (seq, hash_) in heads.items():
-            seal = self._seal(head_text(chain, seq, hash_))
+            seal = self._seal(head_text(chain, seq, hash_)) if chain in vouched else ""
             if chain in recorded:
                 moved.append({"b_chain": chain, "b_seq": seq, "b_hash": hash_, "b_seal": seal})
             else:

@@ -30,7 +30,10 @@ from esign.storage.prepared import PreparedInsert
 from esign.storage.serialize import from_json, to_json, to_json_text
 
 _s, _d, _g = t.sessions.c, t.documents.c, t.signers.c
-_LISTED_APART = sorted(int(status) for status in LISTED_APART)
+_LISTED_WITH_THE_TRANSACTION = (
+    _s.status.not_in(sorted(int(status) for status in LISTED_APART)),
+    _s.deleted_at.is_(None),
+)
 
 _GET = (
     select(t.sessions, t.users.c.username)
@@ -102,6 +105,7 @@ class SessionRepo:
             "completed_at": s.completed_at,
             "expires_on": s.info.expires_on,
             "purge_due_at": s.purge_due_at,
+            "deleted_at": s.deleted_at,
             "data": data,
         }
 
@@ -158,6 +162,7 @@ class SessionRepo:
             status_changed_at=row["status_changed_at"],
             completed_at=row["completed_at"],
             purge_due_at=row["purge_due_at"],
+            deleted_at=row["deleted_at"],
             info=from_json(SessionInfo, data["info"]),
             status=SessionStatus(row["status"]),
             documents=documents,
@@ -192,7 +197,7 @@ class SessionRepo:
                     _s.client_id == client_id,
                     _s.owner_user_id == owner_user_id,
                     _s.transaction_id == transaction_id,
-                    _s.status.not_in(_LISTED_APART),
+                    *_LISTED_WITH_THE_TRANSACTION,
                 )
                 .order_by(_s.created_at)
             ).scalars()
@@ -211,7 +216,7 @@ class SessionRepo:
         where = [
             _s.client_id == client_id,
             _s.transaction_id == transaction_id,
-            _s.status.not_in(_LISTED_APART),
+            *_LISTED_WITH_THE_TRANSACTION,
         ]
         if owner_user_id is not None:
             where.append(_s.owner_user_id == owner_user_id)
@@ -243,7 +248,12 @@ class SessionRepo:
     def ids_with_status(
         self, client_id: str, status: SessionStatus, page_size: int, page_num: int
     ) -> tuple[list[str], int]:
-        where = (_s.client_id == client_id, _s.status == int(status))
+        # GetDeletedSessions: every session once deleted, its documents since purged or not.
+        deleted = status is SessionStatus.DELETED
+        where = (
+            _s.client_id == client_id,
+            _s.deleted_at.is_not(None) if deleted else _s.status == int(status),
+        )
         total = self._c.execute(
             select(func.count()).select_from(t.sessions).where(*where)
         ).scalar_one()

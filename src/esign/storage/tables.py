@@ -67,6 +67,7 @@ sessions = Table(
     Column("completed_at", UTC_DATETIME),
     Column("expires_on", UTC_DATETIME),
     Column("purge_due_at", UTC_DATETIME),
+    Column("deleted_at", UTC_DATETIME),
     Column("version", Integer, nullable=False, default=0),
     Column("data", JSON, nullable=False),
     Index("ix_sessions_client_status", "client_id", "status"),

@@ -1,4 +1,5 @@
-"""audit heads: each trail's last event, sealed with the server's key (decision 0041)
+"""audit heads: each trail's last event, sealed with the server's key (decision 0041); when a
+session was deleted (decision 0038)
 
 Revision ID: 0003
 Revises: 0002
@@ -14,6 +15,8 @@ from alembic import context, op
 
 from esign.domain.audit import head_text
 
+_DELETED = 5  # SessionStatus.DELETED, as stored
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -21,6 +24,17 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Not in batch mode: SQLite adds (and drops) a column in place, where rebuilding the
+    # table that documents and signers refer to would break their foreign keys.
+    op.add_column("sessions", sa.Column("deleted_at", sa.DateTime(), nullable=True))
+    sessions = sa.table(
+        "sessions", sa.column("status"), sa.column("status_changed_at"), sa.column("deleted_at")
+    )
+    op.execute(
+        sessions.update()
+        .where(sessions.c.status == _DELETED)
+        .values(deleted_at=sessions.c.status_changed_at)
+    )
     heads = op.create_table(
         "audit_heads",
         sa.Column("chain_id", sa.String(length=36), nullable=False),
@@ -59,3 +73,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("audit_heads")
+    op.drop_column("sessions", "deleted_at")
