@@ -1,5 +1,6 @@
 """The append-only audit trail. Events are buffered and written when the unit of work
-commits: one read of each session's chain head and one batched insert per transaction."""
+commits: for each trail written to, two reads (its last event, its sealed head; none for a
+session created in the transaction), one batched insert and the head moved."""
 
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ class AuditRepo:
                 heads[chain] = self._end(chain, recorded, vouched)
             seq, prev = heads[chain]
             audit_chain.seal(event, prev, seq + 1)
-            heads[event.session_id] = (event.seq, event.hash)
+            heads[chain] = (event.seq, event.hash)
             rows.append(
                 {
                     "id": event.id,
