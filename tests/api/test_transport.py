@@ -116,20 +116,22 @@ def test_unparseable_json_is_400(api: Api) -> None:
         assert "not valid JSON" in body["Details"][0]
 
 
-def test_utf16_with_its_mark_is_read_and_other_encodings_are_named(api: Api) -> None:
-    """.NET's Encoding.Unicode writes UTF-16 after a byte-order mark: read like UTF-8. Bytes
-    that are no UTF-8 at all are refused saying so."""
+def test_utf16_bodies_are_read_and_other_encodings_are_named(api: Api) -> None:
+    """.NET's Encoding.Unicode writes UTF-16, after a byte-order mark or (StringContent) with
+    `charset=utf-16` alone: read like UTF-8. Bytes that are no UTF-8 are refused saying so."""
     body = json.dumps(
         {"userName": api.username, "session": {"SessionInfo": {"Title": "Ünïcode"}}},
         ensure_ascii=False,
     )
-    for encoding in ("utf-16", "utf-16-be"):
-        raw = body.encode(encoding)
-        raw = raw if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else b"\xfe\xff" + raw
+    for encoding, charset in (
+        ("utf-16", "utf-16"),  # with its mark
+        ("utf-16-le", "utf-16"),  # StringContent(json, Encoding.Unicode): no mark
+        ("utf-16-be", "utf-16BE"),
+    ):
         answer = api.http.post(
             "/rest/v1/sessions",
-            content=raw,
-            headers={**api.headers, "Content-Type": "application/json; charset=utf-16"},
+            content=body.encode(encoding),
+            headers={**api.headers, "Content-Type": f"application/json; charset={charset}"},
         ).json()
         assert answer["Message"] == "Success", (encoding, answer)
         assert answer["Sessions"][0]["SessionInfo"]["Title"] == "Ünïcode"

@@ -178,6 +178,10 @@ class Dispatcher:
                 ),
                 415,
             )
+        if "utf-16" in ctype and not raw.startswith(_UTF16_BOMS):
+            # .NET's StringContent with Encoding.Unicode writes no mark: it is little-endian,
+            # whatever "utf-16" alone would mean elsewhere.
+            raw = (b"\xfe\xff" if "utf-16be" in ctype else b"\xff\xfe") + raw
         return raw
 
     def _load(self, raw: bytes) -> Any:
