@@ -398,12 +398,12 @@ def update_signers(ctx: Ctx) -> dict[str, Any]:
 
 
 def signer_documents(ctx: Ctx) -> dict[str, Any]:
-    if not 1 <= int(ctx.params["pageSize"]) <= ctx.deps.limits.max_id_page_size:
-        raise ValidationFailed(
-            field="pageSize", reason=f"must be between 1 and {ctx.deps.limits.max_id_page_size}"
-        )
-    if int(ctx.params["pageNumber"]) < 0:
-        raise ValidationFailed(field="pageNumber", reason="must be 0 or more")
+    queries.page_bounds(
+        int(ctx.params["pageSize"]),
+        int(ctx.params["pageNumber"]),
+        ctx.deps.limits.max_id_page_size,
+        num_field="pageNumber",
+    )
     session = queries.get_session(
         ctx.deps, ctx.who, ctx.params["signingSessionId"], username=ctx.params["username"]
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from esign.domain.audit import AuditEvent, ChainBreak, verify_chain, verify_head
 from esign.domain.enums import LiteSortColumn, SessionStatus
@@ -48,11 +48,11 @@ def session_answer(
     return answer
 
 
-def _page_bounds(page_size: int, page_num: int, largest: int) -> None:
+def page_bounds(page_size: int, page_num: int, largest: int, num_field: str = "pageNum") -> None:
     if not 1 <= page_size <= largest:
         raise ValidationFailed(field="pageSize", reason=f"must be between 1 and {largest}")
     if page_num < 0:
-        raise ValidationFailed(field="pageNum", reason="must be 0 or more (pages count from 0)")
+        raise ValidationFailed(field=num_field, reason="must be 0 or more (pages count from 0)")
 
 
 def lite_sessions(
@@ -65,7 +65,7 @@ def lite_sessions(
     sort: LiteSortColumn,
     descending: bool,
 ) -> Page:
-    _page_bounds(page_size, page_num, deps.limits.max_page_size)
+    page_bounds(page_size, page_num, deps.limits.max_page_size)
     with deps.uow(write=False) as uow:
         user = owner(uow, caller, username)
         return uow.sessions.lite_page(
@@ -76,7 +76,7 @@ def lite_sessions(
 def sessions_with_status(
     deps: Deps, caller: Caller, status: SessionStatus, page_size: int, page_num: int
 ) -> tuple[list[str], int]:
-    _page_bounds(page_size, page_num, deps.limits.max_id_page_size)
+    page_bounds(page_size, page_num, deps.limits.max_id_page_size)
     with deps.uow(write=False) as uow:
         return uow.sessions.ids_with_status(caller.client_id, status, page_size, page_num)
 
@@ -119,10 +119,7 @@ def verify_session_audit(deps: Deps, caller: Caller, session_id: str) -> ChainRe
     """The same check of one of the caller's sessions (VerifySessionActionLogs)."""
     with deps.uow(write=False) as uow:
         session = load(uow, caller, session_id)
-        report = _check_trail(deps, uow, session.id, True)
-    if report.events == 0:  # every session records its creation: the trail was deleted
-        return replace(report, broken=ChainBreak(1, "", "the trail has no events at all"))
-    return report
+        return _check_trail(deps, uow, session.id, True)
 
 
 def _check_trail(deps: Deps, uow: UnitOfWork, chain_id: str, found: bool) -> ChainReport:
@@ -134,6 +131,8 @@ def _check_trail(deps: Deps, uow: UnitOfWork, chain_id: str, found: bool) -> Cha
         or unreadable
         or verify_head(chain_id, trail, uow.audit.read_head(chain_id), deps.cipher.digest)
     )
+    if found and not trail and unreadable is None:  # each trail starts with its creation
+        broken = ChainBreak(1, "", "the trail has no events at all")
     return ChainReport(found, len(trail) + (unreadable is not None), head, broken)
 
 
