@@ -532,6 +532,8 @@ def test_create_user_validation(api: Api) -> None:
     assert error_of(api.get("/rest/v1/users", params={"username": "v@acme.example.com"}))[1] == [
         "user_not_found"
     ]
+    details, codes = error_of(api.post("/rest/v1/users", {"user": base}))  # no salt
+    assert codes == ["validation_failed"] and details[0].startswith("Error: salt is required")
 
 
 def test_short_password_is_refused(api: Api) -> None:
@@ -650,9 +652,9 @@ def test_update_unknown_user(api: Api) -> None:
     assert error_of(api.put("/rest/v1/users", {"user": {"SystemUserId": "nope"}}))[1] == [
         "user_not_found"
     ]
-    assert error_of(api.put("/rest/v1/users", {"user": {"FirstName": "X"}}))[1] == [
-        "user_not_found"
-    ]
+    details, codes = error_of(api.put("/rest/v1/users", {"user": {"FirstName": "X"}}))
+    assert codes == ["validation_failed"]
+    assert "user.SystemUserId or user.Username is required" in details[0]
 
 
 def test_update_by_username_changes_the_e_mail(api: Api) -> None:

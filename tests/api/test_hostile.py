@@ -337,6 +337,7 @@ def _wrong_values(spec: Spec) -> list[Any]:
         "list": [{}],
         "map": [5],
         "props": [5],
+        "record": [5, ["x"]],
         "obj": [5],
         "any": [],
     }[spec.kind]

@@ -373,7 +373,17 @@ def test_create_requires_a_title_or_its_alias(api: Api) -> None:
             "Signers": [signer("Seller 1")],
         },
     )
-    assert the_session(answer)["SessionInfo"]["Title"] == "Via alias"
+    info = the_session(answer)["SessionInfo"]
+    assert info["Title"] == info["TransactionTitle"] == "Via alias"
+
+
+def test_email_options_are_links_or_attachments(api: Api) -> None:
+    for given, kept in [(0, 0), (3, 3), ("Attachments", 3), ("links", 0)]:
+        answer = api.create_session(EmailOptions=given)
+        assert the_session(answer)["SessionInfo"]["EmailOptions"] == kept, given
+    for given in (1, 7, -1, "Fax"):
+        answer = create(api, {"SessionInfo": info(EmailOptions=given)})
+        assert_error(answer, "SessionInfo.EmailOptions", "0=LINKS, 3=ATTACHMENTS")
 
 
 def test_create_checks_expires_on(api: Api, clock: FakeClock) -> None:
@@ -582,7 +592,10 @@ def test_create_orders_documents_by_sequence(api: Api) -> None:
         ([0, 1, 0], "bac"),
         ([5, 10, 7], "acb"),
         ([1, 1, 0], "abc"),  # the same position: the request's order
-        ([0, 2, 2], "bca"),
+        ([0, 2, 2], "abc"),
+        ([0, 2, 0], "abc"),  # b is 2nd as asked; a and c keep the request's order around it
+        ([2, 0, 0], "bac"),
+        ([0, 0, 1], "cab"),
     ]:
         docs = [pdf_document(f"{n}.pdf", Sequence=q) for n, q in zip("abc", sequences, strict=True)]
         s = the_session(

@@ -213,10 +213,11 @@ def test_edit_session_path_and_username(api: Api) -> None:
 
 
 def test_edit_session_refused_once_a_signer_started(api: Api, runtime: Runtime) -> None:
-    for signer_status in (3, 4):  # InProgress, Completed
+    for signer_status, label in ((3, "InProgress"), (4, "Completed")):
         sid = started(api, signers=[signer("Seller 1"), signer("Buyer 1")])
         set_signer_status(runtime, api, sid, "Buyer 1", signer_status)
-        assert_error(api.put(f"{S}/EditSession/{sid}"), code="signer_active")
+        answer = api.put(f"{S}/EditSession/{sid}")
+        assert_error(answer, "Signer Pat Doe has status " + label, code="signer_active")
         assert status_of(api, sid) == 2
 
 

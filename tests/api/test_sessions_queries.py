@@ -249,6 +249,14 @@ def test_negative_page_numbers_are_application_errors(api: Api) -> None:
         (f"{S}/expired/10/-1", "pageNum"),
     ):
         assert_error(api.get(path), member, code="validation_failed")
+    for path, member in (
+        (f"{S}/deleted/abc/0", "pageSize"),
+        (f"{S}/lite/{api.username}/TX-1/10/1.5/sortBy", "pageNum"),
+        (f"{S}/expired/10/%20", "pageNum"),
+    ):
+        assert_error(api.get(path), member, "whole number", code="invalid_request")
+    forged = api.http.get(f"{S}/deleted/abc/0", headers={"Authorization": "forged"}).json()
+    assert forged["ErrorCodes"] == ["invalid_token"]  # who may not call learns nothing more
 
 
 def test_lite_needs_a_known_username(api: Api, other_api: Api, lite: list[dict[str, Any]]) -> None:

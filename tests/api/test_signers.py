@@ -334,3 +334,31 @@ def test_signer_documents(api: Api) -> None:
     signer_id = ids(api, sid)["Seller 1"]
     answer = api.get(f"/rest/v1/signer/docs/ghost@example.com/{sid}/{signer_id}/1/5")
     assert_error(answer, "Username not found")
+
+
+def test_signer_contact_is_kept_and_answered(api: Api) -> None:
+    contact = {"Phone": "555-0100", "Company": "Acme Realty", "Zip": 12345, "Mobile": True}
+    kept = {"Phone": "555-0100", "Company": "Acme Realty", "Zip": "12345", "Mobile": "true"}
+    sid = new_session(api, signers=[signer("Seller 1", Contact=contact), signer("Buyer 1")])
+    seller, buyer = get_session(api, sid)["Signers"]
+    assert (seller["Contact"], buyer["Contact"]) == (kept, None)
+    body = {"userName": api.username, "session": {"SigningSessionId": sid}}
+    copied = api.post(f"{S}/copy", body)["SigningSessionId"]
+    assert get_session(api, copied)["Signers"][0]["Contact"] == kept
+    answer = update_signers(
+        api, sid, [{"SignerId": buyer["SignerId"], "Contact": {"Phone": "555-0199"}}]
+    )
+    assert answer["Details"] == []
+    assert get_session(api, sid)["Signers"][1]["Contact"] == {"Phone": "555-0199"}
+    # Members with objects or arrays in them are left out; a Contact that is no object is refused.
+    sid = new_session(api, signers=[signer("Seller 1", Contact={"A": "b", "Address": {"x": 1}})])
+    assert get_session(api, sid)["Signers"][0]["Contact"] == {"A": "b"}
+    for bad, why in [("555-0100", "expected an object"), ({"k": "x" * 20_001}, "longer than")]:
+        answer = api.post(
+            S,
+            {
+                "userName": api.username,
+                "session": {"Signers": [signer("Seller 1", Contact=bad)]},
+            },
+        )
+        assert_error(answer, "Signers[0].Contact", why)

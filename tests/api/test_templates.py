@@ -25,7 +25,7 @@ from tests.api.session_helpers import (
     the_session,
     update,
 )
-from tests.conftest import Api, FakeClock, signer, tiny_pdf
+from tests.conftest import Api, FakeClock, pdf_document, signer, tiny_pdf
 from tests.integration.test_processing import scripted_pdf, texts
 from tests.pdf.office_samples import sample_docx
 
@@ -341,6 +341,23 @@ def test_update_session_adds_template_documents_in_sequence(api: Api) -> None:
     )
     names = [d["FileName"] for d in the_session(answer)["Documents"]]
     assert names == ["first.pdf", "offer.pdf"]
+
+
+def test_template_documents_keep_the_request_order(api: Api) -> None:
+    create(api, MergeFields=[])
+    answer = api.create_session(
+        documents=[from_template("LISTING-1"), pdf_document("a.pdf"), pdf_document("b.pdf")]
+    )
+    names = [d["FileName"] for d in the_session(answer)["Documents"]]
+    assert names == ["listing.pdf", "a.pdf", "b.pdf"]
+    sid = answer["SigningSessionId"]
+    added = update(
+        api,
+        sid,
+        Documents=[pdf_document("c.pdf"), from_template("LISTING-1"), pdf_document("d.pdf")],
+    )
+    names = [d["FileName"] for d in the_session(added)["Documents"]]
+    assert names == ["listing.pdf", "a.pdf", "b.pdf", "c.pdf", "listing.pdf", "d.pdf"]
 
 
 def test_remove_unassigned_roles_drops_template_fields(api: Api) -> None:

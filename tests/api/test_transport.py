@@ -419,6 +419,14 @@ def test_dates_go_out_as_escaped_microsoft_dates(api: Api, clock: FakeClock) -> 
     assert '"Date":"\\/Date(' in logs
 
 
+def test_text_that_reads_like_a_date_stays_text(api: Api) -> None:
+    """.NET readers take an escaped date (backslash, slash, Date(ms)) for a DateTime."""
+    sid = api.create_session(Title="/Date(1)/", TransactionId="/Date(-5)/")["SigningSessionId"]
+    raw = api.http.get(f"/rest/v1/sessions/{sid}", headers=api.headers).text
+    assert '"Title":"/Date(1)/"' in raw and '"TransactionId":"/Date(-5)/"' in raw
+    assert '"CreatedOn":"\\/Date(' in raw
+
+
 def test_bytes_and_secrets_are_never_echoed(api: Api, clock: FakeClock) -> None:
     pdf = PDF
     sid = rich_session(api, clock)

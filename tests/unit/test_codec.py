@@ -132,8 +132,8 @@ def test_bytes_as_integer_array() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [[0, 256], [-1], [1, "2"], [1.5], [[1]], [None]],
-    ids=["256", "negative", "string-item", "float-item", "nested", "null-item"],
+    [[0, 256], [-1], [1, "2"], [1.5], [[1]], [None], [37, 80, True, False], [7, False]],
+    ids=["256", "negative", "string-item", "float-item", "nested", "null-item", "bools", "false"],
 )
 def test_integer_arrays_outside_0_255_are_refused(value: list[Any]) -> None:
     err = wire_error(BYTES, value, "session.Documents[0].FileBytes")

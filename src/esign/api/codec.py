@@ -30,7 +30,8 @@ class WireError(Exception):
 
 @dataclass(frozen=True)
 class Spec:
-    # str | id | int | number | bool | bytes | date | enum | list | map | props | obj | any
+    # str | id | int | number | bool | bytes | date | enum | list | map | props | record | obj
+    # | any
     kind: str
     doc: str = ""
     enum: type[Enum] | None = None
@@ -58,6 +59,10 @@ BOOL = Spec("bool")
 BYTES = Spec("bytes")
 DATE = Spec("date")
 MAP = Spec("map")
+# An object whose shape the reference does not give (a signer's Contact): its members of
+# text, number or true/false are kept as text, anything deeper is left out.
+RECORD = Spec("record")
+MAX_RECORD_MEMBERS = 50
 PROPS = Spec("props")
 
 
@@ -191,9 +196,13 @@ def _bytes(spec: Spec, value: Any, path: str) -> bytes:
             raise WireError(path, "is not valid base64") from None
     if isinstance(value, list):
         try:
-            return bytes(value)
+            data = bytes(value)
         except (TypeError, ValueError):
             raise WireError(path, "expected base64 or an array of integers 0..255") from None
+        # bytes() reads true and false as 1 and 0; only arrays that made a 0 or 1 can hold one.
+        if (b"\x00" in data or b"\x01" in data) and bool in set(map(type, value)):
+            raise WireError(path, "expected base64 or an array of integers 0..255, not true/false")
+        return data
     raise WireError(path, "expected base64 or an array of integers 0..255")
 
 
@@ -297,6 +306,18 @@ def _props(spec: Spec, value: Any, path: str) -> list[tuple[str, str]]:
     return _pairs(value, path)
 
 
+def _record(spec: Spec, value: Any, path: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise WireError(path, "expected an object")
+    if len(value) > MAX_RECORD_MEMBERS:
+        raise WireError(path, f"has more than {MAX_RECORD_MEMBERS} members")
+    return {
+        _str(STR, key, f"{path} key"): _value_text(item, f"{path}.{key}")
+        for key, item in value.items()
+        if item is None or isinstance(item, str | int | float | bool)
+    }
+
+
 def _obj(spec: Spec, value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise WireError(path, f"expected an object ({spec.name})")
@@ -330,6 +351,7 @@ _DECODERS = {
     "list": _list,
     "map": _map,
     "props": _props,
+    "record": _record,
     "obj": _obj,
     "any": _any,
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -25,7 +25,6 @@ from esign.domain.model import (
 from esign.domain.ports import SessionRow
 
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
-_DATE_TEXT = re.compile(rb'"/Date\((-?\d+)\)/"')
 
 
 def render(
@@ -41,8 +40,14 @@ def answer(raw: bytes, status: int = 200, headers: dict[str, str] | None = None)
 
 
 def json_text(payload: dict[str, Any]) -> bytes:
-    # .NET readers want the slashes of "\/Date(ms)\/" escaped in the JSON text itself.
-    return _DATE_TEXT.sub(rb'"\\/Date(\1)\\/"', orjson.dumps(payload))
+    return orjson.dumps(payload)
+
+
+def net_date(moment: datetime | None) -> orjson.Fragment | None:
+    """A .NET JSON date with its slashes escaped in the JSON text, as .NET readers want it.
+    Only dates are written so: a text member that reads "/Date(1)/" stays text for them."""
+    text = ms_date(moment)
+    return None if text is None else orjson.Fragment(b'"%s"' % text.replace("/", "\\/").encode())
 
 
 def success(
@@ -73,12 +78,13 @@ def session(s: SigningSession) -> dict[str, Any]:
         "Id": s.id,
         "SigningSessionId": s.id,
         "Title": i.title,
+        "TransactionTitle": i.title,  # read as Title (the reference's Copy example sends it)
         "Description": i.description,
         "ReturnURL": i.return_url,
         "TransactionId": i.transaction_id,
         "CopyTo": i.copy_to,
         "AllowDelegation": i.allow_delegation,
-        "EmailOptions": i.email_options,
+        "EmailOptions": int(i.email_options),
         "FirstSigner": i.first_signer,
         "ClientID": s.client_id,
         "OwnerID": s.owner_user_id,
@@ -87,7 +93,7 @@ def session(s: SigningSession) -> dict[str, Any]:
         "OwnerSignature": i.owner_signature,
         "Password": None,
         "UseSequence": int(i.use_sequence),
-        "ExpiresOn": ms_date(i.expires_on),
+        "ExpiresOn": net_date(i.expires_on),
         "ReminderFrequencyDays": i.reminder_frequency_days,
         "SendSignerInvites": i.send_signer_invites,
         "SendSessionRedirectUrl": i.send_session_redirect_url,
@@ -95,9 +101,9 @@ def session(s: SigningSession) -> dict[str, Any]:
         "RemoveUnassignedSignerRoles": i.remove_unassigned_signer_roles,
         "StatusCode": int(s.status),
         "Status": s.status.label,
-        "CreatedOn": ms_date(s.created_at),
-        "CompletedOn": ms_date(s.completed_at),
-        "PurgeDueOn": ms_date(s.purge_due_at),
+        "CreatedOn": net_date(s.created_at),
+        "CompletedOn": net_date(s.completed_at),
+        "PurgeDueOn": net_date(s.purge_due_at),
     }
     return {
         "Id": s.id,
@@ -179,8 +185,8 @@ def template_summary(t: Template) -> dict[str, Any]:
     return {
         "FormId": t.id,
         "Name": t.name,
-        "CreatedOn": ms_date(t.created_at),
-        "UpdatedOn": ms_date(t.updated_at),
+        "CreatedOn": net_date(t.created_at),
+        "UpdatedOn": net_date(t.updated_at),
         "PageCount": t.page_count,
         "FileName": t.file_name,
     }
@@ -230,6 +236,7 @@ def signer(g: Signer, session_id: str) -> dict[str, Any]:
         "AuthMethod": int(g.auth_method),
         "AuthMethods": [int(m) for m in g.auth_methods],
         "Properties": [{"Key": k, "Value": v} for k, v in g.properties],
+        "Contact": dict(g.contact) or None,
         "SignerEmailSubject": g.email_subject,
         "SignerEmailMessage": g.email_message,
         "MergeFieldMapping": dict(g.merge_field_mapping),
@@ -240,8 +247,8 @@ def signer(g: Signer, session_id: str) -> dict[str, Any]:
         "StatusCode": int(g.status),
         "StateCode": 0,
         "DeclinedReason": g.declined_reason or None,
-        "InvitedOn": ms_date(g.invited_at),
-        "CompletedOn": ms_date(g.completed_at),
+        "InvitedOn": net_date(g.invited_at),
+        "CompletedOn": net_date(g.completed_at),
     }
 
 
@@ -251,7 +258,7 @@ def lite_row(r: SessionRow) -> dict[str, Any]:
         "Title": r.title,
         "TransactionId": r.transaction_id,
         "StatusCode": int(r.status),
-        "CreatedOn": ms_date(r.created_at),
+        "CreatedOn": net_date(r.created_at),
         "OwnerEmail": r.owner_username,
     }
 
@@ -279,7 +286,7 @@ def user(u: User) -> dict[str, Any]:
 
 def action_log(e: AuditEvent) -> dict[str, Any]:
     return {
-        "Date": ms_date(e.at),
+        "Date": net_date(e.at),
         "IPAddress": e.actor.ip,
         "Description": e.description,
         "Action": e.kind.value,
@@ -298,11 +305,11 @@ def delivery(d: WebhookDelivery) -> dict[str, Any]:
         "Url": d.url,
         "Body": d.body,
         "Status": d.status,
-        "CreatedOn": ms_date(d.created_at),
-        "NextAttemptOn": ms_date(d.next_attempt_at),
+        "CreatedOn": net_date(d.created_at),
+        "NextAttemptOn": net_date(d.next_attempt_at),
         "Attempts": [
             {
-                "Date": ms_date(a.at),
+                "Date": net_date(a.at),
                 "StatusCode": a.status_code,
                 "Error": a.error,
                 "DurationMs": a.duration_ms,

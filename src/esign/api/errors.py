@@ -22,8 +22,8 @@ _TEXT: dict[str, str] = {
     "signer_not_found": "Error: Signer {signer_id} not found.",
     "document_not_found": "Error: Document not found.",
     "wrong_status": "Error: The session is {status}; {action} is not allowed in that status.",
-    "signer_active": "Error: A signer has already started or finished; the session can no "
-    "longer be edited.",
+    "signer_active": "Error: Signer {signer} has status {status}; a session whose signer has "
+    "started or finished can no longer be edited.",
     "validation_failed": "Error: {field} {reason}.",
     "documents_pending": "Error: Documents are still being processed (pending: {files}). "
     "Try again in a few seconds.",

@@ -34,6 +34,11 @@ _SCALARS: dict[str, dict[str, Any]] = {
             {"type": "object", "additionalProperties": {"type": "string"}},
         ]
     },
+    "record": {
+        "type": "object",
+        "description": "members of text, number or true/false, kept as text",
+        "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+    },
     "any": {},
 }
 

@@ -27,6 +27,7 @@ from esign.services.context import Caller, Deps
 log = logging.getLogger("esign.api")
 
 _PARAM = re.compile(r"\{(\w+)(?::(int))?\}")
+_WHOLE_NUMBER = re.compile(r"-?\d+")
 
 
 @dataclass
@@ -76,6 +77,9 @@ class Route:
     media: tuple[str, ...] = ()
     regex: re.Pattern[str] = field(init=False)
     int_params: tuple[str, ...] = field(init=False)
+    # The path with any text where a number goes: a request that matches only this is told
+    # which parameter is no number, rather than that no such endpoint exists.
+    loose: re.Pattern[str] | None = field(init=False)
 
     def __post_init__(self) -> None:
         parts = []
@@ -90,6 +94,8 @@ class Route:
                 parts.append(f"(?i:{re.escape(segment)})")
         self.regex = re.compile("^/" + "/".join(parts) + "$")
         self.int_params = tuple(ints)
+        loose = self.regex.pattern.replace("-?\\d+)", "[^/]+)")
+        self.loose = re.compile(loose) if ints else None
 
 
 class Dispatcher:
@@ -120,6 +126,8 @@ class Dispatcher:
         path = path.rstrip("/") or "/"
         candidates = self._by_segments.get(path.count("/"), ())
         matches = [(r, m) for r in candidates if (m := r.regex.match(path))]
+        if not matches:  # (strict first: a number's place may hold a word in another route)
+            matches = [(r, m) for r in candidates if r.loose and (m := r.loose.match(path))]
         if not matches:
             return encode.render(encode.failure(["Error: No such endpoint."], ["not_found"]), 404)
         method = scope["method"]
@@ -336,6 +344,8 @@ def _check_params(route: Route, ctx: Ctx) -> None:
         if "\x00" in value:
             raise WireError(name, "contains a NUL character")
     for name in route.int_params:
+        if not _WHOLE_NUMBER.fullmatch(ctx.params[name]):
+            raise WireError(name, "must be a whole number")
         if len(ctx.params[name].lstrip("0")) > 9:  # and so no database offset overflows
             raise WireError(name, "is out of range")
 

@@ -14,6 +14,7 @@ from esign.api.codec import (
     MAP,
     NUMBER,
     PROPS,
+    RECORD,
     STR,
     Spec,
     WireError,
@@ -22,7 +23,14 @@ from esign.api.codec import (
     obj,
 )
 from esign.domain.documents import TAG_TYPES
-from esign.domain.enums import AuthMethod, FieldOption, FieldType, UserStatus, UseSequence
+from esign.domain.enums import (
+    AuthMethod,
+    EmailOptions,
+    FieldOption,
+    FieldType,
+    UserStatus,
+    UseSequence,
+)
 from esign.domain.model import AnchorOffset
 from esign.services.commands import (
     CopyOptions,
@@ -59,6 +67,7 @@ SIGNER = obj(
         "AuthMethod": enum(AuthMethod),
         "AuthMethods": list_of(enum(AuthMethod)),
         "Properties": PROPS,
+        "Contact": RECORD,
         "FullName": STR,
         "SignerEmailSubject": STR,
         "SignerEmailMessage": LONG_STR,
@@ -103,7 +112,7 @@ SESSION_INFO = obj(
         "TransactionId": STR,
         "CopyTo": STR,
         "AllowDelegation": BOOL,
-        "EmailOptions": INT,
+        "EmailOptions": enum(EmailOptions),
         "FirstSigner": BOOL,
         "OwnerID": STR,
         "OwnerName": STR,
@@ -323,6 +332,7 @@ def signer_input(raw: dict[str, Any]) -> SignerInput:
         sms_phone_number=auth.get("SMSPhoneNumber", ""),
         in_person=auth.get("InPerson", False),
         properties=raw.get("Properties", []),
+        contact=raw.get("Contact", {}),
         email_subject=raw.get("SignerEmailSubject", ""),
         email_message=raw.get("SignerEmailMessage", ""),
         merge_field_mapping=raw.get("MergeFieldMapping", {}),

@@ -46,6 +46,11 @@ class SignerStatus(IntEnum):
     DELEGATED = 7
     AUTHENTICATION_FAILED = 8
 
+    @property
+    def label(self) -> str:
+        """The contract's name: "InProgress", "AuthenticationFailed"."""
+        return self.name.title().replace("_", "")
+
 
 class AuthMethod(IntEnum):
     NONE = 0
@@ -53,6 +58,14 @@ class AuthMethod(IntEnum):
     KBA = 2
     KBA_PLUS_PASSWORD = 3
     SMS = 4
+
+
+class EmailOptions(IntEnum):
+    """How CC recipients get the finished documents (reference §3.2). The vendor stopped
+    sending attachments in August 2022, but clients still send 3."""
+
+    LINKS = 0
+    ATTACHMENTS = 3
 
 
 class UseSequence(IntEnum):

@@ -75,7 +75,8 @@ class WrongStatus(DomainError):
 
 
 class SignerActive(DomainError):
-    """A signer has started or finished, so the session can no longer be paused."""
+    """A signer has started or finished, so the session can no longer be paused (params:
+    signer, status)."""
 
     code = "signer_active"
 

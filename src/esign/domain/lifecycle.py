@@ -83,10 +83,10 @@ def transition(session: SigningSession, action: Action, now: datetime) -> Sessio
     """Apply a simple transition (one target status) and return the status it left."""
     ensure_allowed(session, action)
     previous = session.status
-    if action is Action.PAUSE and any(
-        s.status in (SignerStatus.IN_PROGRESS, SignerStatus.COMPLETED) for s in session.signers
-    ):
-        raise SignerActive()
+    active = (SignerStatus.IN_PROGRESS, SignerStatus.COMPLETED)
+    started = next((s for s in session.signers if s.status in active), None)
+    if action is Action.PAUSE and started is not None:
+        raise SignerActive(signer=started.full_name, status=started.status.label)
     _move(session, _TARGET[action], now)
     if action in (Action.CLOSE, Action.COMPLETE):
         session.completed_at = now

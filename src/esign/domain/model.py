@@ -112,6 +112,7 @@ class SessionInfo:
     transaction_id: str = ""
     copy_to: str = ""
     allow_delegation: bool = False
+    # An EmailOptions value; int, since sessions stored before it was checked may hold others.
     email_options: int = 0
     first_signer: bool = False
     owner_name: str = ""
@@ -252,6 +253,7 @@ class Signer:
     sms_phone_number: str = ""
     in_person: bool = False
     properties: list[tuple[str, str]] = field(default_factory=list)
+    contact: dict[str, str] = field(default_factory=dict)  # the reference gives no shape
     email_subject: str = ""
     email_message: str = ""
     merge_field_mapping: dict[str, str] = field(default_factory=dict)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from esign.domain.enums import AuthMethod, FieldOption, FieldType, UseSequence
+from esign.domain.enums import AuthMethod, EmailOptions, FieldOption, FieldType, UseSequence
 
 
 @dataclass(slots=True)
@@ -17,7 +17,7 @@ class SessionInfoInput:
     transaction_id: str | None = None
     copy_to: str | None = None
     allow_delegation: bool | None = None
-    email_options: int | None = None
+    email_options: EmailOptions | None = None
     first_signer: bool | None = None
     owner_name: str | None = None
     owner_email: str | None = None
@@ -57,6 +57,7 @@ class SignerInput:
     sms_phone_number: str = ""
     in_person: bool = False
     properties: list[tuple[str, str]] = field(default_factory=list)
+    contact: dict[str, str] = field(default_factory=dict)
     email_subject: str = ""
     email_message: str = ""
     merge_field_mapping: dict[str, str] = field(default_factory=dict)

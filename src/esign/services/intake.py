@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -232,20 +231,20 @@ def _from_template(item: DocumentInput, template: Template, name: str) -> Docume
 def place_documents(
     session: SigningSession, accepted: list[tuple[DocumentInput, Document]]
 ) -> None:
-    """Insert new documents where their `Sequence` (1-based) says; 0 or none appends.
+    """Give each new document the place its `Sequence` (1-based) asks for in the final order.
 
-    Lowest `Sequence` first, so that each lands at its position whatever the request's order;
-    documents asking for the same position keep the request's order there.
+    `accepted` is in the request's order. Those without a Sequence (0) follow the session's
+    documents in that order; then each with a Sequence goes to that position, lowest first, so
+    that a later one never moves it. Documents asking for the same position keep the
+    request's order there; a position past the end appends.
     """
-    by_position = sorted(accepted, key=lambda p: p[0].sequence if p[0].sequence > 0 else math.inf)
+    session.documents.extend(doc for item, doc in accepted if item.sequence <= 0)
+    placed = sorted((p for p in accepted if p[0].sequence > 0), key=lambda p: p[0].sequence)
     placed_at: Counter[int] = Counter()
-    for item, doc in by_position:
+    for item, doc in placed:
         index = item.sequence - 1 + placed_at[item.sequence]
-        if item.sequence >= 1 and index <= len(session.documents):
-            session.documents.insert(index, doc)
-            placed_at[item.sequence] += 1
-        else:
-            session.documents.append(doc)
+        session.documents.insert(min(index, len(session.documents)), doc)
+        placed_at[item.sequence] += 1
     for position, doc in enumerate(session.documents, start=1):
         doc.sequence = position
 
@@ -298,6 +297,7 @@ def build_signer(deps: Deps, item: SignerInput) -> Signer:
         sms_phone_number=item.sms_phone_number,
         in_person=item.in_person,
         properties=list(properties),
+        contact=dict(item.contact),
         email_subject=item.email_subject,
         email_message=item.email_message,
         merge_field_mapping=dict(item.merge_field_mapping),

@@ -211,8 +211,11 @@ def _add_documents(
     copies, problems = intake.copy_templates(
         uow, session.client_id, cmd.documents, stored, settings, deps.limits
     )
-    intake.place_documents(session, uploaded + copies)
-    documents = [d for _, d in uploaded + copies]
+    # Uploads and template copies were accepted apart: back to the order the request gave.
+    asked = {id(item): i for i, item in enumerate(cmd.documents)}
+    accepted = sorted(uploaded + copies, key=lambda pair: asked[id(pair[0])])
+    intake.place_documents(session, accepted)
+    documents = [d for _, d in accepted]
     for doc in documents:
         if doc.processing_status is ProcessingStatus.PENDING:
             events.process_later(deps, uow, session, doc)
@@ -449,6 +452,7 @@ def _copy_signers(
             sms_phone_number=old.sms_phone_number,
             in_person=old.in_person,
             properties=list(old.properties),
+            contact=dict(old.contact),
             merge_field_mapping=dict(old.merge_field_mapping),
             mandate_doc_upload=old.mandate_doc_upload,
         )
@@ -505,6 +509,8 @@ def signer_updates(
             signer.email = merged.email.strip()
             if item.sms_phone_number:
                 signer.sms_phone_number = item.sms_phone_number
+            if item.contact:
+                signer.contact = dict(item.contact)
             if item.password:
                 signer.password_hash = deps.passwords.hash(item.password)
             events.audit(

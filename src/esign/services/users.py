@@ -53,6 +53,10 @@ _PLAIN = (
 def _password(deps: Deps, given: UserInput, salt: str) -> str | None:
     if not given.encrypted_password:
         return None
+    if not salt:
+        raise ValidationFailed(
+            field="salt", reason="is required: the salt user.Password was encrypted with"
+        )
     plain = deps.cipher.decrypt(given.encrypted_password, salt)
     if plain is None:
         raise ValidationFailed(
@@ -139,6 +143,10 @@ def find_user(deps: Deps, caller: Caller, username: str) -> User:
 
 
 def _locate(uow: UnitOfWork, caller: Caller, user_id: str | None, username: str | None) -> User:
+    if not (user_id or username):
+        raise ValidationFailed(
+            field="user.SystemUserId", reason="or user.Username is required: which user to change"
+        )
     user = None
     if user_id:
         user = uow.users.get(caller.client_id, user_id.strip())
