@@ -54,6 +54,9 @@ def database_url() -> Iterator[str | None]:
         yield None
         return
     url = _postgres_database()
+    # One database for the whole run: every runtime and process on it must hold one secret
+    # key (decision 0044), where each test's data dir would make its own.
+    os.environ["ESIGN_SECRET_KEY"] = base64.urlsafe_b64encode(b"esign test key " * 3).decode()
     yield url
     admin = create_engine(
         POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"

@@ -54,6 +54,7 @@ def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True
     cipher = ServerCipher(startup.master_key(settings))
     if migrate:
         startup.migrate(engine, cipher.digest)
+    startup.check_key(engine, cipher.digest)
     limits = Limits(
         max_session_bytes=settings.max_session_mb * 1024 * 1024,
         max_pages=settings.max_pages,

@@ -47,8 +47,15 @@ def _served_url(args: argparse.Namespace) -> str | None:
     server rather than the default port."""
     if not hasattr(args, "port"):
         return None
-    host = args.host if args.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-    return f"http://{f'[{host}]' if ':' in host else host}:{args.port}"
+    return _local_url(args.host, args.port)
+
+
+def _local_url(host: str, port: int) -> str:
+    """Where this machine reaches a server listening on `host`: a listener on every address
+    is reached on the loopback one, an IPv6 address in brackets."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -75,6 +82,12 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--no-worker", action="store_true", help="do not start a job worker beside the server"
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        help="addresses of the proxies whose X-Forwarded-For names the client, comma-separated "
+        "('*': any); the rate limits and the audit trail count that address",
     )
 
     worker = sub.add_parser("worker", help="run a job worker")
@@ -340,7 +353,7 @@ def _first_start(rt: Runtime, host: str, port: int) -> None:
         return
     made = clients.create_client(rt.deps, "Demo", "admin@demo.example.com")
     encrypted = rt.deps.cipher.encrypt(made.api_key, "demo")
-    base = f"http://{host}:{port}"
+    base = _local_url(host, port)
     print("=" * 72)
     print("First start: created the demo client (only hashes are stored; keep these now)")
     print(f"  ClientId:      {made.client_id}")
@@ -364,8 +377,8 @@ def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
         print(f"esign: cannot listen on {args.host}:{args.port}: {problem}", file=sys.stderr)
         return 2
     worker = None
-    if not args.no_worker:
-        startup.reach_queue(rt.jobs.huey, rt.settings.redis_url)  # the worker's, checked here
+    # This server queues jobs there, and its worker (if any) takes them: checked before either.
+    startup.reach_queue(rt.jobs.huey, rt.settings.redis_url)
     _first_start(rt, args.host, args.port)
     if not args.no_worker:
         # huey's consumer wants a main thread for its signal handlers: its own process.
@@ -381,7 +394,11 @@ def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
         env["ESIGN_QUEUE_NAME"] = rt.settings.queue_name
         # Interrupts are ignored until the worker runs (a stop while it is still importing
         # would print a traceback); then huey's handlers, or the parent watch, stop it.
-        worker = subprocess.Popen([sys.executable, "-c", _WORKER_CHILD], env=env)
+        # Its own session: a Ctrl-C in the terminal reaches this process alone, which passes
+        # it on once (two would make huey stop at once rather than finish its jobs).
+        worker = subprocess.Popen(
+            [sys.executable, "-c", _WORKER_CHILD], env=env, start_new_session=True
+        )
     # uvicorn shuts down on SIGTERM, then raises it again once its own handler is gone: with
     # the default action that would end this process before it stops the worker.
     signal.signal(signal.SIGTERM, _exit_quietly)
@@ -394,6 +411,7 @@ def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
             access_log=False,
             timeout_graceful_shutdown=5,
             http=EnvelopeHttpToolsProtocol,
+            forwarded_allow_ips=args.forwarded_allow_ips,
         )
         uvicorn.Server(config).run()
     finally:

@@ -28,7 +28,7 @@ class Settings:
     def from_env(**overrides: object) -> Settings:
         env = os.environ
         values: dict[str, object] = {
-            "data_dir": Path(env.get("ESIGN_DATA_DIR", "./esign-data")),
+            "data_dir": env.get("ESIGN_DATA_DIR") or "./esign-data",
             "database_url": env.get("ESIGN_DATABASE_URL") or None,
             "redis_url": env.get("ESIGN_REDIS_URL") or None,
             "queue_name": env.get("ESIGN_QUEUE_NAME") or "esign",
@@ -38,17 +38,24 @@ class Settings:
             "webhook_allow_hosts": frozenset(
                 h.strip() for h in env.get("ESIGN_WEBHOOK_ALLOW_HOSTS", "").split(",") if h.strip()
             ),
-            "max_body_mb": _whole(env, "ESIGN_MAX_BODY_MB", 160),
-            "max_session_mb": _whole(env, "ESIGN_MAX_SESSION_MB", 100),
-            "max_pages": _whole(env, "ESIGN_MAX_PAGES", 500),
+            "max_body_mb": _whole(env, "ESIGN_MAX_BODY_MB", 160, least=1),
+            "max_session_mb": _whole(env, "ESIGN_MAX_SESSION_MB", 100, least=1),
+            "max_pages": _whole(env, "ESIGN_MAX_PAGES", 500, least=1),
             "request_threads": _whole(env, "ESIGN_REQUEST_THREADS", 0),
             "blob_grace_seconds": _whole(env, "ESIGN_BLOB_GRACE_SECONDS", 600),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if not str(values["data_dir"]).strip():  # Path("") is the current directory
+            raise SettingsError("the data dir (--data-dir) is empty: name a folder")
         data_dir = Path(str(values["data_dir"])).expanduser()
         values["data_dir"] = data_dir
         if not _QUEUE_NAME.fullmatch(str(values.get("queue_name", "esign"))):
             raise SettingsError("ESIGN_QUEUE_NAME must be 1 to 64 letters, digits or '_'")
+        if not _WEB_ADDRESS.fullmatch(str(values["public_url"])):
+            raise SettingsError(
+                "ESIGN_PUBLIC_URL (--public-url) must be an http:// or https:// address, "
+                f"not {str(values['public_url'])[:60]!r}"
+            )
         return Settings(**values)  # type: ignore[arg-type]
 
 
@@ -61,12 +68,17 @@ class SettingsError(ValueError):
 _QUEUE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
-def _whole(env: os._Environ[str], name: str, default: int) -> int:
+# What links to this server start with: a scheme and a host, with no query or fragment.
+_WEB_ADDRESS = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?", re.IGNORECASE)
+
+
+def _whole(env: os._Environ[str], name: str, default: int, least: int = 0) -> int:
     text = env.get(name, "").strip()
     if not text:
         return default
-    if not text.isdigit():
-        raise SettingsError(f"{name} must be a whole number, not {text[:40]!r}")
+    if not text.isdigit() or int(text) < least:
+        at_least = f" of at least {least}" if least else ""
+        raise SettingsError(f"{name} must be a whole number{at_least}, not {text[:40]!r}")
     return int(text)
 
 

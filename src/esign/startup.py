@@ -22,6 +22,7 @@ from esign.identity.crypto import load_or_create_master_key
 from esign.jobs.queue import make_huey
 from esign.storage.database import make_engine
 from esign.storage.migrate import upgrade
+from esign.storage.server_state import key_matches
 
 _SCHEMES = ("sqlite", "postgresql")
 
@@ -65,6 +66,23 @@ def migrate(engine: Engine, seal: Callable[[str], str]) -> None:
         raise SettingsError(f"cannot use the database {where}: {reason}") from None
 
 
+def check_key(engine: Engine, digest: Callable[[str], str]) -> None:
+    """Every process of an installation must hold the same secret key: with another one its
+    tokens, signer links and audit seals would mean nothing to the others."""
+    try:
+        same = key_matches(engine, digest(_KEY_CHECK_TEXT))
+    except SQLAlchemyError:  # a schema not migrated yet (--no-migrate): nothing to compare
+        return
+    if not same:
+        raise SettingsError(
+            "the database was set up with another secret key: give this process the key "
+            "of the first one (ESIGN_SECRET_KEY, or a copy of its data dir's secret.key)"
+        )
+
+
+_KEY_CHECK_TEXT = "esign secret key check"
+
+
 def master_key(settings: Settings) -> bytes:
     try:
         return load_or_create_master_key(settings.data_dir, settings.secret_key)
@@ -85,8 +103,9 @@ def job_queue(settings: Settings) -> Huey:
 
 
 def reach_queue(huey: Huey, redis_url: str | None) -> None:
-    """A worker on a Redis queue checks it can reach it before it starts consuming: else it
-    would log one traceback per poll, forever."""
+    """A server or worker on a Redis queue checks it can reach it before it starts: else a
+    worker would log one traceback per poll, forever, and a server would answer Success for
+    changes whose jobs it cannot queue."""
     if not redis_url:
         return
     try:

@@ -5,6 +5,7 @@ Redis, a secret key that is no key. A password in a URL is never printed."""
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from esign import cli
+from esign.config import Settings
 
 
 def _free_port() -> str:
@@ -47,6 +49,12 @@ CASES = [
         "d",
         "cannot reach Redis at redis://127.0.0.1:1/0",
     ),
+    (
+        ["serve", "--no-worker", "--port", "FREE"],
+        {"ESIGN_REDIS_URL": "redis://127.0.0.1:1/0"},
+        "d",
+        "cannot reach Redis at redis://127.0.0.1:1/0",
+    ),
 ]
 
 
@@ -72,6 +80,22 @@ def test_a_bad_setting_is_one_line_and_status_2(
     assert expected in err, err
     assert err.startswith("esign: ") and err.count("\n") == 1, err  # one line, no traceback
     assert "hunter2" not in err
+
+
+def test_a_process_with_another_secret_key_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its tokens, links and audit seals would mean nothing to the installation's others."""
+    for name in ("ESIGN_DATABASE_URL", "ESIGN_REDIS_URL", "ESIGN_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    where = ["--data-dir", str(tmp_path)]
+    assert cli.main(["migrate", *where]) == 0  # the first process records its key
+    monkeypatch.setenv("ESIGN_SECRET_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
+    assert cli.main(["clients", "list", *where]) == 2
+    err = capsys.readouterr().err
+    assert "esign: the database was set up with another secret key" in err, err
+    monkeypatch.setenv("ESIGN_SECRET_KEY", (tmp_path / "secret.key").read_text())
+    assert cli.main(["clients", "list", *where]) == 0
 
 
 def test_a_data_dir_holding_no_database_is_named(
@@ -108,3 +132,20 @@ def test_a_reader_that_stops_reading_is_no_traceback(tmp_path: Path) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 1
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_an_empty_data_dir_is_no_data_dir(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not the current directory, where Path("") would put the database and keys."""
+    monkeypatch.setenv("ESIGN_DATA_DIR", "")
+    assert Settings.from_env().data_dir == Path("esign-data")  # empty: as if unset
+    assert cli.main(["migrate", "--data-dir", " "]) == 2
+    assert capsys.readouterr().err == "esign: the data dir (--data-dir) is empty: name a folder\n"
+
+
+def test_the_first_start_curl_line_reaches_a_server_on_every_address() -> None:
+    assert cli._local_url("::", 8080) == "http://127.0.0.1:8080"
+    assert cli._local_url("0.0.0.0", 8080) == "http://127.0.0.1:8080"
+    assert cli._local_url("::1", 81) == "http://[::1]:81"
+    assert cli._local_url("10.0.0.5", 81) == "http://10.0.0.5:81"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from esign.app import Runtime
 from esign.domain.enums import FieldOption, SessionStatus
 from esign.services import clients
+from esign.services import sessions as sessions_service
 from esign.storage import tables
 from tests.api.session_helpers import (
     SIGNER_RULE,
@@ -20,6 +22,7 @@ from tests.api.session_helpers import (
     assert_error,
     assert_not_found,
     blank_pdf,
+    blob_path,
     database_files_bytes,
     database_text,
     docx_bytes,
@@ -1013,3 +1016,39 @@ def test_text_that_is_no_text_is_refused(api: Api, data: bytes, reason: str) -> 
     )
     (line,) = answer["Details"]
     assert line.startswith("Error: notes.txt did not upload. ") and reason in line.lower(), line
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, call: Any) -> None:
+    """Another caller's request runs right after this one stored its files, before its
+    transaction: the interleaving that two callers at once can produce."""
+    real = sessions_service.intake.accept_documents
+
+    def stored_then_other_caller(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        monkeypatch.setattr(sessions_service.intake, "accept_documents", real)
+        call()
+        return result
+
+    monkeypatch.setattr(sessions_service.intake, "accept_documents", stored_then_other_caller)
+
+
+def test_an_update_refused_after_its_files_were_stored_keeps_none(
+    api: Api, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = new_session(api)
+    _meanwhile(monkeypatch, lambda: api.put(f"{S}/{sid}/cancel"))
+    late = tiny_pdf(7)  # bytes no other document has
+    answer = update(api, sid, Documents=[raw_document("late.pdf", late)])
+    assert_error(answer, "Cancelled", code="wrong_status")
+    assert not blob_path(runtime, hashlib.sha256(late).hexdigest()).exists()
+
+
+def test_the_signer_limit_is_checked_again_in_the_transaction(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = new_session(api)  # one signer
+    many = [signer(f"Agent {n}", f"agent{n}@example.com") for n in range(99)]
+    _meanwhile(monkeypatch, lambda: update(api, sid, Signers=many))
+    answer = update(api, sid, Signers=[signer("Buyer 1")], Documents=[pdf_document()])
+    assert_error(answer, "session.Signers would make 101", code="validation_failed")
+    assert len(get_session(api, sid)["Signers"]) == 100

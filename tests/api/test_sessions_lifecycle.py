@@ -14,6 +14,7 @@ from esign.app import Runtime
 from esign.domain.enums import FieldOption, ProcessingStatus, SessionStatus
 from esign.domain.model import SigningSession
 from esign.services import jobs
+from esign.services import lifecycle as lifecycle_service
 from esign.storage import tables
 from tests.api.session_helpers import (
     PURGED_TEXT,
@@ -387,6 +388,21 @@ def test_purge_now_deletes_every_byte_and_keeps_metadata(
     # Purged is final: no second purge, no delete, no copy.
     assert_error(api.put(f"{S}/{sid}/purge?purgeNow=true"), "Purged")
     assert_error(api.put(f"{S}/cancelPurging/{sid}"), code="purge_not_pending")
+
+
+def test_a_purge_cut_off_before_its_files_went_deletes_them_later(
+    api: Api, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The purge records the deletion with its own change: a process that died right after
+    the commit, before deleting anything, leaves a job that deletes the files."""
+    sid = cancelled(api, documents=[pdf_document("a.pdf")])
+    key = load(runtime, api, sid).documents[0].blob_key
+    monkeypatch.setattr(lifecycle_service.blob_gc, "delete_unused", lambda *a, **k: None)
+    assert api.put(f"{S}/{sid}/purge?purgeNow=true")["ReturnValue"] == "True"
+    assert blob_path(runtime, key).exists()  # the process "died" here
+    monkeypatch.undo()
+    runtime.jobs.drain()
+    assert not blob_path(runtime, key).exists()
 
 
 def test_purge_now_keeps_files_a_copy_still_uses(api: Api, runtime: Runtime) -> None:

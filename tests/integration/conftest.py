@@ -279,7 +279,7 @@ def claim_in_process(
     """The body of a separate worker process (multiprocessing, spawn): its own runtime on the
     same database, the test handler registered, then run_job on every id, after the others
     are ready too."""
-    settings = Settings(data_dir=Path(data_dir), database_url=database_url)
+    settings = Settings.from_env(data_dir=Path(data_dir), database_url=database_url)
     rt = build_runtime(settings, migrate=False)
     job_service.HANDLERS["test.append"] = append_handler(Path(out_path), pause=0.1)
     barrier.wait(timeout=WAIT)
@@ -329,6 +329,8 @@ def process_env(rt: Runtime, **extra: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     if rt.settings.database_url:
         env["ESIGN_DATABASE_URL"] = rt.settings.database_url
+    if rt.settings.secret_key:  # (else the data dir's secret.key, which the runtime made)
+        env["ESIGN_SECRET_KEY"] = rt.settings.secret_key
     env["ESIGN_QUEUE_NAME"] = rt.settings.queue_name
     env.update(extra)
     return env

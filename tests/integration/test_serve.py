@@ -351,3 +351,32 @@ def test_a_request_http_cannot_parse_gets_the_envelope(server: Server) -> None:
         assert answer["Details"][0].startswith("Error: The HTTP request could not be read")
     status, health = server.call("GET", "/rest/v1/health")  # and the server goes on
     assert status == 200 and health["Message"] == "Success"
+
+
+def _first_address_of_the_trail(srv: Server, forwarded_for: str, first: Server) -> str:
+    token = _token(srv, printed_by=first)
+    headers = {"Authorization": token, "X-Forwarded-For": forwarded_for}
+    body = {
+        "userName": "admin@demo.example.com",
+        "session": {"SessionInfo": {"Title": "Via a proxy"}, "Signers": [signer("Seller 1")]},
+    }
+    _, made = srv.call("POST", "/rest/v1/sessions", body, headers)
+    _, logs = srv.call(
+        "GET", f"/rest/v1/sessions/{made['SigningSessionId']}/actionlogs", None, headers
+    )
+    return str(logs["ActionLogs"][0]["IPAddress"])
+
+
+def test_a_trusted_proxy_names_the_client_address(runtime: Runtime) -> None:
+    """By default only a proxy on this machine is believed; --forwarded-allow-ips names
+    others (here: none, so the proxy's own address counts)."""
+    first = launch(runtime)
+    try:
+        assert _first_address_of_the_trail(first, "203.0.113.9", first) == "203.0.113.9"
+    finally:
+        shut_down(first)
+    srv = launch(runtime, "--no-worker", "--forwarded-allow-ips", "192.0.2.1")
+    try:
+        assert _first_address_of_the_trail(srv, "203.0.113.9", first) == "127.0.0.1"
+    finally:
+        shut_down(srv)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -389,12 +390,15 @@ def test_an_allowed_host_may_be_private(runtime: Runtime, receiver: Receiver) ->
 
 
 def test_a_delivery_whose_url_turned_private_is_refused_and_logged(
-    hooked: Api, strict: Runtime, receiver: Receiver
+    hooked: Api, strict: Runtime, receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The URL was accepted while the operator allowed private addresses; the worker that
     delivers now runs without that permission: nothing is sent, the log says why."""
     _one_webhook(hooked)
-    strict.jobs.drain()  # the same queue, drained by the strict worker
+    with caplog.at_level(logging.WARNING, logger="esign.webhooks"):
+        strict.jobs.drain()  # the same queue, drained by the strict worker
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "esign.webhooks"]
+    assert "refused: the host '127.0.0.1' resolves to a non-public address" in warning
     assert receiver.snapshot() == []
     (entry,) = deliveries(hooked)
     assert entry["Status"] == "refused"

@@ -133,8 +133,35 @@ def check_counts(
 
 def _check_size(limits: Limits, session_bytes: int) -> None:
     if session_bytes > limits.max_session_bytes:
-        limit_mb = limits.max_session_bytes // (1024 * 1024)
-        raise FileRefused(f"the session would exceed its {limit_mb} MB limit")
+        raise FileRefused(_size_reason(limits))
+
+
+def _size_reason(limits: Limits) -> str:
+    return f"the session would exceed its {limits.max_session_bytes // (1024 * 1024)} MB limit"
+
+
+Upload = tuple[DocumentInput, Document]
+
+
+def within_session_limit(
+    limits: Limits, session: SigningSession, uploaded: list[Upload]
+) -> tuple[list[Upload], list[Upload]]:
+    """The uploads that still fit the session's size limit, in order, and those that do not:
+    checked again in the transaction, for files a concurrent update added meanwhile."""
+    total = sum(d.size for d in session.documents)
+    kept: list[Upload] = []
+    over: list[Upload] = []
+    for item, doc in uploaded:
+        if total + doc.size > limits.max_session_bytes:
+            over.append((item, doc))
+        else:
+            total += doc.size
+            kept.append((item, doc))
+    return kept, over
+
+
+def over_session_limit(limits: Limits, doc: Document) -> Problem:
+    return refused(doc.file_name, _size_reason(limits))
 
 
 def _check_category(item: DocumentInput, settings: ClientSettings) -> None:

@@ -119,6 +119,7 @@ def purge_session(deps: Deps, caller: Caller, session_id: str, purge_now: bool) 
             f"{client.settings.purge_wait_hours} hours"
         )
         freed = _forget_blobs(session) if purge_now else []
+        blob_gc.collect_later(deps, uow, freed)
         if session.purge_due_at is not None:
             events.due_at(uow, session, session.purge_due_at)
         # A purge changes no signer's status: compare with the current ones, or every signer
@@ -127,7 +128,7 @@ def purge_session(deps: Deps, caller: Caller, session_id: str, purge_now: bool) 
         events.status_changed(deps, uow, client, session, caller.actor(), description, unchanged)
         uow.sessions.save(session)
         uow.commit()
-    blob_gc.delete_unused(deps, freed)
+    blob_gc.delete_unused(deps, freed, collected_later=True)
 
 
 def cancel_purging(deps: Deps, caller: Caller, session_id: str) -> None:
@@ -179,6 +180,7 @@ def run_due(deps: Deps, client_id: str, session_id: str) -> None:
         if lifecycle.purge_is_due(session, now):
             lifecycle.finish_purge(session, now)
             freed = _forget_blobs(session)
+            blob_gc.collect_later(deps, uow, freed)
             description = "Documents purged after the waiting period"
         elif (
             session.status is SessionStatus.COMPLETED
@@ -192,4 +194,4 @@ def run_due(deps: Deps, client_id: str, session_id: str) -> None:
         events.status_changed(deps, uow, client, session, SYSTEM, description, before)
         uow.sessions.save(session)
         uow.commit()
-    blob_gc.delete_unused(deps, freed)
+    blob_gc.delete_unused(deps, freed, collected_later=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -11,6 +13,7 @@ from esign.domain import lifecycle
 from esign.domain.audit import SYSTEM, Actor, AuditKind
 from esign.domain.enums import ProcessingStatus, SessionStatus, SignerStatus, UserStatus
 from esign.domain.errors import (
+    DomainError,
     SessionNotFound,
     SessionPurged,
     UserInactive,
@@ -177,7 +180,7 @@ def create_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
     uploaded, problems = intake.accept_documents(deps, cmd.documents, 0, settings)
     signers, signer_problems = intake.accept_signers(deps, session, cmd.signers)
     actor = caller.actor(owner_user.username)
-    with deps.uow() as uow:
+    with _dropped_if_refused(deps, uploaded, signers), deps.uow() as uow:
         documents, copy_problems = _add_documents(deps, uow, session, cmd, uploaded, settings)
         removed = _remove_unassigned(session, cmd)
         added = _Additions(documents, signers, problems + copy_problems + signer_problems, removed)
@@ -284,15 +287,20 @@ def update_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
     intake.check_counts(deps.limits, len(cmd.documents), len(cmd.signers), *held)
     uploaded, problems = intake.accept_documents(deps, cmd.documents, stored_bytes, settings)
     actor = caller.actor(owner_user.username)
-    with deps.uow() as uow:
+    signers: list[Signer] = []  # (their images are stored in the transaction)
+    with _dropped_if_refused(deps, uploaded, signers), deps.uow() as uow:
         session = load_for_change(deps, uow, caller, session_id)
-        lifecycle.ensure_allowed(session, Action.UPDATE)  # it may have moved meanwhile
+        # It may have moved, or grown by a concurrent update, since it was read above.
+        lifecycle.ensure_allowed(session, Action.UPDATE)
+        intake.check_counts(deps.limits, len(cmd.documents), len(cmd.signers), *_held(session))
+        uploaded, too_large = intake.within_session_limit(deps.limits, session, uploaded)
+        problems += [intake.over_session_limit(deps.limits, doc) for _, doc in too_large]
         client = client_of(uow, caller)
         documents, copy_problems = _add_documents(
             deps, uow, session, cmd, uploaded, client.settings
         )
         values_before = rules.merge_values(session.signers)
-        signers, signer_problems = intake.accept_signers(deps, session, cmd.signers)
+        signers[:], signer_problems = intake.accept_signers(deps, session, cmd.signers)
         removed = _remove_unassigned(session, cmd)
         added = _Additions(documents, signers, problems + copy_problems + signer_problems, removed)
         _audit_additions(deps, uow, session, added, actor)
@@ -300,8 +308,30 @@ def update_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
         invite_turn(deps, uow, client, session, actor)
         uow.sessions.save(session)
         uow.commit()
-    blob_gc.delete_unused(deps, dropped)
+    blob_gc.delete_unused(deps, dropped + _blob_keys(too_large, []))
     return SessionResult(session, added.problems)
+
+
+def _held(session: SigningSession) -> tuple[int, int]:
+    return len(session.documents), len(session.signers)
+
+
+@contextmanager
+def _dropped_if_refused(
+    deps: Deps, uploaded: list[tuple[DocumentInput, Document]], signers: list[Signer]
+) -> Iterator[None]:
+    """Files stored before the transaction that adds them are deleted if it is refused (the
+    session moved on meanwhile, a limit was reached): nothing would ever refer to them."""
+    try:
+        yield
+    except DomainError:
+        blob_gc.delete_unused(deps, _blob_keys(uploaded, signers))
+        raise
+
+
+def _blob_keys(uploaded: list[tuple[DocumentInput, Document]], signers: list[Signer]) -> list[str]:
+    keys = [k for _, d in uploaded for k in (d.blob_key, d.original_blob_key) if k]
+    return keys + [k for g in signers for k in (g.signature_image_key, g.initials_image_key) if k]
 
 
 def _merge_again(

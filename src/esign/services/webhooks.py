@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from datetime import datetime
 
 from esign.domain.jobs import WebhookAttempt, WebhookDelivery, backoff
 from esign.domain.ports import HttpResult
 from esign.services.context import Caller, Deps
+
+log = logging.getLogger("esign.webhooks")
 
 
 class RetryLater(Exception):
@@ -39,6 +42,9 @@ def deliver(deps: Deps, delivery_id: str) -> None:
         delivery.attempts.append(WebhookAttempt(now, None, f"refused: {problem.reason}", 0))
         delivery.status, delivery.next_attempt_at = "refused", None
         _save(deps, delivery)
+        # For the operator, whose setting (ESIGN_WEBHOOK_ALLOW_*) may be what refused it; the
+        # reason names the host, never the URL's path or query, which may carry a secret.
+        log.warning("webhook delivery %s refused: %s", delivery.id, problem.reason)
         return
     # (A transient problem, e.g. DNS down, is a failed attempt, tried again like any other.)
     error = f"not sent: {problem.reason}" if problem is not None else result.error

@@ -143,6 +143,15 @@ audit_heads = Table(
     Column("seal", String(64), nullable=False),
 )
 
+# Facts about the installation itself: `key_check`, a digest made with the server's secret
+# key, so that a process started with another key is stopped (decision 0044).
+server_state = Table(
+    "server_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
 jobs = Table(
     "jobs",
     metadata,

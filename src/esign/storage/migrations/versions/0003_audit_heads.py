@@ -16,6 +16,7 @@ from alembic import context, op
 from esign.domain.audit import head_text
 
 _DELETED = 5  # SessionStatus.DELETED, as stored
+_BATCH = 1000
 
 revision = "0003"
 down_revision = "0002"
@@ -53,22 +54,24 @@ def upgrade() -> None:
         .group_by(events.c.session_id)
         .subquery()
     )
+    # Streamed, a thousand heads at a time: a database of millions of trails never sits whole
+    # in memory (PostgreSQL reads through a server-side cursor).
     rows = op.get_bind().execute(
-        sa.select(events.c.session_id, events.c.seq, events.c.hash).join(
-            last, sa.and_(last.c.session_id == events.c.session_id, last.c.seq == events.c.seq)
-        )
+        sa.select(events.c.session_id, events.c.seq, events.c.hash)
+        .join(last, sa.and_(last.c.session_id == events.c.session_id, last.c.seq == events.c.seq))
+        .execution_options(stream_results=True, yield_per=_BATCH)
     )
-    found = [
-        {
-            "chain_id": chain,
-            "seq": seq,
-            "hash": hash_,
-            "seal": seal(head_text(chain, seq, hash_)) if seal else "",
-        }
-        for chain, seq, hash_ in rows
-    ]
-    if found:
-        op.bulk_insert(heads, found)
+    for batch in rows.partitions():
+        sealed = [
+            {
+                "chain_id": chain,
+                "seq": seq,
+                "hash": hash_,
+                "seal": seal(head_text(chain, seq, hash_)) if seal else "",
+            }
+            for chain, seq, hash_ in batch
+        ]
+        op.bulk_insert(heads, sealed)
 
 
 def downgrade() -> None:
