@@ -40,7 +40,8 @@ def _environment_value(action: argparse.Action, name: str, text: str) -> Any:
     try:
         return action.type(text)  # type: ignore[operator]
     except (ValueError, TypeError, argparse.ArgumentTypeError):
-        raise SettingsError(f"{name} must be {_KINDS.get(action.type, 'a valid value')}") from None
+        kind = _KINDS.get(action.type, "a valid value")
+        raise SettingsError(f"{name} must be {kind}, not {text[:40]!r}") from None
 
 
 def port_number(text: str) -> int:

@@ -92,7 +92,8 @@ def master_key(settings: Settings) -> bytes:
             "(or unset: the data dir's secret.key is used)"
         ) from None
     except OSError as exc:
-        raise SettingsError(f"the data dir's secret.key cannot be used: {exc.strerror}") from None
+        where = settings.data_dir / "secret.key"
+        raise SettingsError(f"the secret key file {where} cannot be used: {exc.strerror}") from None
 
 
 def job_queue(settings: Settings) -> Huey:
