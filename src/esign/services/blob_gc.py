@@ -20,7 +20,7 @@ def delete_unused(deps: Deps, keys: Iterable[str], collected_later: bool = False
     spared get one more."""
     keys = set(keys)
     with deps.uow(write=False) as uow:
-        unused = [k for k in sorted(set(keys)) if not uow.sessions.blob_in_use(k)]
+        unused = [k for k in sorted(keys) if not uow.sessions.blob_in_use(k)]
     if not unused:
         return
     with deps.uow() as uow:
