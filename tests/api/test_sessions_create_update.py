@@ -941,7 +941,10 @@ def test_copy_errors(api: Api, runtime: Runtime) -> None:
         "SigningSessionId",
         code="invalid_request",
     )
-    assert_not_found(copy(api, "00000000-0000-0000-0000-000000000000"))
+    # All zeros is a .NET Guid never set: no id at all (decision 0043).
+    zero = copy(api, "00000000-0000-0000-0000-000000000000")
+    assert_error(zero, "SigningSessionId is required", code="invalid_request")
+    assert_not_found(copy(api, "0f8fad5b-d9cb-469f-a165-70867728950e"))
     source = new_session(api)
     assert_error(copy(api, source, username="ghost@example.com"), "Username not found")
 

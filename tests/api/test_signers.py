@@ -199,7 +199,7 @@ def test_send_invites_only_in_sent(api: Api, runtime: Runtime) -> None:
 
     answer = api.put("/rest/v1/signers/invite", {"signerList": []})
     assert_error(answer, "signingSessionId", code="invalid_request")
-    assert_not_found(invite(api, "00000000-0000-0000-0000-000000000000", "x"))
+    assert_not_found(invite(api, "0f8fad5b-d9cb-469f-a165-70867728950e", "x"))
 
 
 # --- UpdateSigners ---------------------------------------------------------------------------
@@ -308,7 +308,7 @@ def test_update_signers_only_while_editable(api: Api, runtime: Runtime) -> None:
 def test_update_signers_errors(api: Api) -> None:
     sid = new_session(api, signers=TWO)
     assert_error(update_signers(api, sid, [], username="ghost@example.com"), "Username not found")
-    assert_not_found(update_signers(api, "00000000-0000-0000-0000-000000000000", []))
+    assert_not_found(update_signers(api, "0f8fad5b-d9cb-469f-a165-70867728950e", []))
     answer = api.put("/rest/v1/signers", {"username": api.username, "signers": []})
     assert_error(answer, "signingSessionId", code="invalid_request")
 

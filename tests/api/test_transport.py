@@ -570,6 +570,43 @@ def test_ids_in_upper_case_or_braces_name_the_same_thing(api: Api) -> None:
     assert api.get(f"/rest/v1/users/{api.username}/transactions/{tx.lower()}")["Sessions"] == []
 
 
+def test_a_guid_never_set_names_nothing(api: Api) -> None:
+    """A .NET `Guid` member left unset goes out as all zeros: read as not sent, so the other
+    members that name the thing are used (the vendor's AddSigners example sets only
+    SessionInfo.Id; Copy sends SigningSessionId; UpdateUser by Username)."""
+    zero = "00000000-0000-0000-0000-000000000000"
+    sid = api.create_session()["SigningSessionId"]
+    body = {
+        "userName": api.username,
+        "session": {
+            "Id": zero,
+            "SigningSessionId": zero,
+            "SessionInfo": {"Id": sid},
+            "Signers": [signer("Buyer 1", SignerId=zero)],
+        },
+    }
+    assert api.post("/rest/v1/sessions/updatesession", body)["SigningSessionId"] == sid
+    copy = {
+        "userName": api.username,
+        "session": {
+            "Id": zero,
+            "SigningSessionId": sid,
+            "Signers": [signer("Agent 1", SignerId=zero)],
+        },
+    }
+    copied = api.post("/rest/v1/sessions/copy", copy)
+    assert copied["Message"] == "Success" and copied["Details"] == [], copied
+    roles = [g["SignerRole"] for g in copied["Sessions"][0]["Signers"]]
+    assert roles == ["Seller 1", "Buyer 1", "Agent 1"]
+    user = {"user": {"SystemUserId": zero, "Username": api.username, "JobTitle": "Broker"}}
+    assert api.put("/rest/v1/users", user)["Users"][0]["JobTitle"] == "Broker"
+
+
+def test_session_status_goes_out_as_a_number_beside_status_code(api: Api) -> None:
+    info = the_session_info(api, api.create_session()["SigningSessionId"])
+    assert info["Status"] == info["StatusCode"] == 1
+
+
 def test_null_items_and_overflowing_dates_are_wire_errors(api: Api) -> None:
     """Once stored, a null in a list broke every later read of the session (HTTP 500)."""
     cases = [
@@ -671,3 +708,8 @@ def test_pages_refuse_other_methods_in_the_envelope(api: Api, path: str) -> None
         "ReturnValue": None,
         "ErrorCodes": ["method_not_allowed"],
     }
+
+
+def the_session_info(api: Api, sid: str) -> dict[str, Any]:
+    info: dict[str, Any] = api.get(f"/rest/v1/sessions/{sid}")["Sessions"][0]["SessionInfo"]
+    return info

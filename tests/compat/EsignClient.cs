@@ -67,6 +67,7 @@ public class SessionInfo
     // Output-only. Nullable so a request does not carry DateTime.MinValue, and because a
     // session has no CompletedOn until it completes.
     public int StatusCode { get; set; }
+    public int Status { get; set; }  // the same number: a name here would throw for int
     public DateTime? CreatedOn { get; set; }
     public DateTime? CompletedOn { get; set; }
 }
@@ -293,6 +294,7 @@ public static class EsignClient
         Equal(title, s.SessionInfo.Title, "SessionInfo.Title");
         Equal(transactionId, s.SessionInfo.TransactionId, "SessionInfo.TransactionId");
         Equal(1, s.SessionInfo.StatusCode, "SessionInfo.StatusCode (Draft)");
+        Equal(1, s.SessionInfo.Status, "SessionInfo.Status (Draft)");
         SameDay(expiresOn, s.SessionInfo.ExpiresOn, "SessionInfo.ExpiresOn");
         Equal(2, Count(s.Signers), "number of signers");
         Equal(1, Count(s.Documents), "number of documents");

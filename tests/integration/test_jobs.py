@@ -115,6 +115,21 @@ def test_a_job_waits_for_its_time(runtime: Runtime, runs: Path, clock: FakeClock
     assert completed_runs(runs) == ["later"]
 
 
+def test_a_job_woken_before_its_time_runs_at_its_time(
+    runtime: Runtime, clock: FakeClock, runs: Path
+) -> None:
+    """The queue may wake a job up to a second early; it is put back for its time, not left
+    for the next sweep."""
+    job_id = record_job(runtime, "test.append", {"tag": "due"}, dispatch=False)
+    due = clock.now()
+    clock.current = due - timedelta(milliseconds=400)
+    assert job_service.run_job(runtime.deps, job_id) == due
+    assert completed_runs(runs) == []
+    clock.current = due
+    assert job_service.run_job(runtime.deps, job_id) is None
+    assert completed_runs(runs) == ["due"]
+
+
 def test_a_failing_job_backs_off_then_gives_up(
     runtime: Runtime, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,7 +147,9 @@ def test_a_failing_job_backs_off_then_gives_up(
         assert again is not None
         waits.append(again - clock.now())
         assert job_row(runtime, job_id)["last_error"] == "RuntimeError: boom"
-        assert job_service.run_job(runtime.deps, job_id) is None  # not due yet
+        # Not due yet: put back for its time if that is near, else left to the sweep.
+        soon = again - clock.now() <= timedelta(minutes=1)
+        assert job_service.run_job(runtime.deps, job_id) == (again if soon else None)
         clock.current = again
     assert waits == sorted(waits) and waits[0] < waits[-1]
     assert job_service.run_job(runtime.deps, job_id) is None  # the last attempt

@@ -114,8 +114,14 @@ def canonical_id(text: str) -> str:
     return match[1].lower() if match else text
 
 
-def _id(spec: Spec, value: Any, path: str) -> str:
-    return canonical_id(_str(spec, value, path))
+def _id(spec: Spec, value: Any, path: str) -> str | None:
+    """None for the all-zero GUID: what a .NET `Guid` member never set is written as, so it
+    names nothing, as a member not sent does (and as the server writes "no id" itself)."""
+    text = canonical_id(_str(spec, value, path))
+    return None if text == _NO_GUID else text
+
+
+_NO_GUID = "00000000-0000-0000-0000-000000000000"
 
 
 def _int(spec: Spec, value: Any, path: str) -> int:

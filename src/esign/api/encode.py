@@ -100,7 +100,7 @@ def session(s: SigningSession) -> dict[str, Any]:
         "ApplicationKey": i.application_key,
         "RemoveUnassignedSignerRoles": i.remove_unassigned_signer_roles,
         "StatusCode": int(s.status),
-        "Status": s.status.label,
+        "Status": int(s.status),  # as StatusCode: enums go out as numbers (contract §1)
         "CreatedOn": net_date(s.created_at),
         "CompletedOn": net_date(s.completed_at),
         "PurgeDueOn": net_date(s.purge_due_at),

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from esign.domain.jobs import Job, backoff
+from esign.domain.jobs import Job, JobStatus, backoff
 from esign.domain.lifecycle import ARCHIVE_AFTER
 from esign.services import blob_gc, documents, lifecycle, webhooks
 from esign.services.context import Deps
@@ -47,7 +47,7 @@ def run_job(deps: Deps, job_id: str) -> datetime | None:
         job = uow.jobs.claim(job_id, now, now + deps.limits.job_lease)
         uow.commit()
     if job is None:
-        return None  # done, not due, or another worker holds it
+        return _not_yet_due(deps, job_id, now)  # or done, or another worker holds it
     handler = HANDLERS.get(job.name)
     try:
         if handler is None:
@@ -86,6 +86,20 @@ def _give_up(deps: Deps, job: Job, error: str) -> None:
             settle(deps, job.payload)
     except Exception as exc:  # the sweep must go on
         log.warning("settling given-up job %s failed: %s", job.id, type(exc).__name__)
+
+
+def _not_yet_due(deps: Deps, job_id: str, now: datetime) -> datetime | None:
+    """When a job the queue woke just before its time is due: the queue's clock ticks by
+    the second and may wake it that much early, which would leave it to the next sweep, a
+    minute later. (The sweep dispatches jobs further off when they are due.)"""
+    with deps.uow(write=False) as uow:
+        job = uow.jobs.get(job_id)
+    if job is None or job.status is not JobStatus.PENDING:
+        return None
+    return job.run_at if now < job.run_at <= now + _EARLY else None
+
+
+_EARLY = timedelta(minutes=1)
 
 
 def _reschedule(deps: Deps, job: Job, when: datetime, error: str) -> None:
