@@ -603,7 +603,8 @@ def test_a_guid_never_set_names_nothing(api: Api) -> None:
 
 
 def test_session_status_goes_out_as_a_number_beside_status_code(api: Api) -> None:
-    info = the_session_info(api, api.create_session()["SigningSessionId"])
+    sid = api.create_session()["SigningSessionId"]
+    info = api.get(f"/rest/v1/sessions/{sid}")["Sessions"][0]["SessionInfo"]
     assert info["Status"] == info["StatusCode"] == 1
 
 
@@ -708,8 +709,3 @@ def test_pages_refuse_other_methods_in_the_envelope(api: Api, path: str) -> None
         "ReturnValue": None,
         "ErrorCodes": ["method_not_allowed"],
     }
-
-
-def the_session_info(api: Api, sid: str) -> dict[str, Any]:
-    info: dict[str, Any] = api.get(f"/rest/v1/sessions/{sid}")["Sessions"][0]["SessionInfo"]
-    return info
