@@ -468,6 +468,10 @@ def cmd_worker(args: argparse.Namespace, rt: Runtime) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs each request's whole URL at INFO: a webhook URL may carry a token in its
+    # query or a password before its host, which the logs must never hold.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     argv = list(sys.argv[1:] if argv is None else argv)
     migrate = "--no-migrate" not in argv
     argv = [a for a in argv if a != "--no-migrate"]

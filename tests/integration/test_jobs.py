@@ -439,7 +439,8 @@ def test_an_esign_worker_delivers_without_drain(
         rt = request.getfixturevalue("redis_runtime")
         extra["ESIGN_REDIS_URL"] = rt.settings.redis_url or ""
     api = make_api(rt)
-    clients.set_webhook(rt.deps, api.client_id, receiver.url, SECRET)
+    # A token in the query: it must reach the receiver and stay out of the worker's log.
+    clients.set_webhook(rt.deps, api.client_id, receiver.url + "?token=QUERYSECRET", SECRET)
     log = tmp_path / "worker.log"
     worker = start_esign(["worker", "--threads", "2"], process_env(rt, **extra), log)
     try:
@@ -455,4 +456,5 @@ def test_an_esign_worker_delivers_without_drain(
         code = stop(worker)
     assert code in (0, 130), log.read_text()
     assert len(receiver.snapshot()) == 1
+    assert "QUERYSECRET" not in log.read_text()
     assert _queued(rt) == 0
