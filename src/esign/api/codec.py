@@ -16,6 +16,8 @@ from typing import Any
 
 import pybase64
 
+from esign.domain.model import NO_ID
+
 MAX_STRING = 20_000
 
 
@@ -115,13 +117,9 @@ def canonical_id(text: str) -> str:
 
 
 def _id(spec: Spec, value: Any, path: str) -> str | None:
-    """None for the all-zero GUID: what a .NET `Guid` member never set is written as, so it
-    names nothing, as a member not sent does (and as the server writes "no id" itself)."""
+    """None for the empty Guid, as for a member not sent: it names nothing."""
     text = canonical_id(_str(spec, value, path))
-    return None if text == _NO_GUID else text
-
-
-_NO_GUID = "00000000-0000-0000-0000-000000000000"
+    return None if text == NO_ID else text
 
 
 def _int(spec: Spec, value: Any, path: str) -> int:

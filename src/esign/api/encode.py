@@ -24,8 +24,6 @@ from esign.domain.model import (
 )
 from esign.domain.ports import SessionRow
 
-EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
-
 
 def render(
     payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None

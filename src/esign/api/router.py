@@ -82,20 +82,22 @@ class Route:
     loose: re.Pattern[str] | None = field(init=False)
 
     def __post_init__(self) -> None:
-        parts = []
-        ints = []
+        parts, loose, ints = [], [], []
         for segment in self.path.strip("/").split("/"):
             m = _PARAM.fullmatch(segment)
-            if m:
-                parts.append(f"(?P<{m[1]}>-?\\d+)" if m[2] == "int" else f"(?P<{m[1]}>[^/]+)")
-                if m[2] == "int":
-                    ints.append(m[1])
-            else:
+            if not m:
                 parts.append(f"(?i:{re.escape(segment)})")
+                loose.append(parts[-1])
+                continue
+            loose.append(f"(?P<{m[1]}>[^/]+)")
+            if m[2] == "int":
+                ints.append(m[1])
+                parts.append(f"(?P<{m[1]}>-?\\d+)")
+            else:
+                parts.append(loose[-1])
         self.regex = re.compile("^/" + "/".join(parts) + "$")
         self.int_params = tuple(ints)
-        loose = self.regex.pattern.replace("-?\\d+)", "[^/]+)")
-        self.loose = re.compile(loose) if ints else None
+        self.loose = re.compile("^/" + "/".join(loose) + "$") if ints else None
 
 
 class Dispatcher:

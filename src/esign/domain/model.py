@@ -17,6 +17,11 @@ from esign.domain.enums import (
     UseSequence,
 )
 
+# The empty .NET Guid: what a `Guid` member never set is written as, so it names nothing. Ids
+# are Guids to the vendor's clients (reference §3.17): where there is none, answers write this,
+# which every .NET reader takes (an empty string fails JavaScriptSerializer and Newtonsoft).
+NO_ID = "00000000-0000-0000-0000-000000000000"
+
 DEFAULT_ROLES = (
     *(f"Seller {n}" for n in range(1, 5)),
     *(f"Buyer {n}" for n in range(1, 5)),

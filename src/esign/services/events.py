@@ -10,7 +10,7 @@ from esign.domain import documents as rules
 from esign.domain.audit import Actor, AuditEvent, AuditKind
 from esign.domain.enums import SessionStatus, SignerStatus
 from esign.domain.jobs import Job, WebhookDelivery
-from esign.domain.model import Client, Document, Signer, SigningSession
+from esign.domain.model import NO_ID, Client, Document, Signer, SigningSession
 from esign.domain.ports import UnitOfWork
 from esign.services.context import Deps, new_id
 
@@ -18,10 +18,6 @@ WEBHOOK_JOB = "webhook.deliver"
 PROCESS_JOB = "document.process"
 COLLECT_BLOBS_JOB = "blobs.collect"
 DUE_JOB = "session.due"
-
-# The payload's ids are .NET Guids (reference §3.17): where there is none, the empty Guid, which
-# every .NET reader takes (an empty string fails JavaScriptSerializer and Newtonsoft alike).
-NO_ID = "00000000-0000-0000-0000-000000000000"
 
 
 def audit(
