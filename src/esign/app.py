@@ -53,7 +53,10 @@ def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True
     engine = startup.open_database(settings.database_url or sqlite_url(settings.data_dir))
     cipher = ServerCipher(startup.master_key(settings))
     if migrate:
-        startup.migrate(engine, cipher.digest)
+        # Checked before too: a migration may encrypt with the key (a database that predates
+        # the check, or a new one, has nothing to compare with yet).
+        startup.check_key(engine, cipher.digest)
+        startup.migrate(engine, cipher)
     startup.check_key(engine, cipher.digest)
     limits = Limits(
         max_session_bytes=settings.max_session_mb * 1024 * 1024,

@@ -25,6 +25,7 @@ from esign.app import Runtime, build_app, build_runtime
 from esign.cli_options import port_number, read_environment, thread_count
 from esign.config import Settings, SettingsError
 from esign.domain.errors import DomainError, ValidationFailed
+from esign.domain.jobs import shown_url
 from esign.domain.model import AnchorOffset, Template
 from esign.services import adjustments, clients, queries, templates
 from esign.services.commands import TemplateInput
@@ -237,7 +238,8 @@ def cmd_clients(args: argparse.Namespace, rt: Runtime) -> int:
         return _adjustments(args, rt)
     else:
         for c in clients.list_clients(deps):
-            print(f"{c.id}  {c.name}  webhook={c.settings.webhook_url or '-'}")
+            url = c.settings.webhook_url
+            print(f"{c.id}  {c.name}  webhook={shown_url(url) if url else '-'}")
     return 0
 
 

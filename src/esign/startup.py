@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from esign.config import Settings, SettingsError
+from esign.domain.ports import Cipher
 from esign.identity.crypto import load_or_create_master_key
 from esign.jobs.queue import make_huey
 from esign.storage.database import make_engine
@@ -57,9 +58,9 @@ def open_database(url: str) -> Engine:
         raise SettingsError(f"ESIGN_DATABASE_URL (--database-url): {_first_line(exc)}") from None
 
 
-def migrate(engine: Engine, seal: Callable[[str], str]) -> None:
+def migrate(engine: Engine, cipher: Cipher) -> None:
     try:
-        upgrade(engine, seal)
+        upgrade(engine, cipher.digest, cipher.protect)
     except SQLAlchemyError as exc:
         where = engine.url.render_as_string(hide_password=True)
         reason = _first_line(getattr(exc, "orig", None) or exc)

@@ -863,3 +863,56 @@ def test_password_failures_are_limited_per_client(api: Api, other_api: Api) -> N
         assert error_of(answer.json())[1] == ["invalid_user_account"]
     _limited(login("agent5@acme.example.com", PASSWORD, 50))
     assert login("agent@rival.example.com", PASSWORD, 51).json()["Message"] == "Success"
+
+
+def test_one_clients_failures_never_lock_out_another_clients_user(api: Api, other_api: Api) -> None:
+    """Usernames are unique within a client only (contract §3): the same name in two clients
+    is two users, and guesses at one do not limit the other."""
+    for owner in (api, other_api):
+        new_user(owner, "shared@multi.example.com")
+
+    def authenticate(owner: Api, password: str, address: str) -> Any:
+        header = f"{owner.token}:{enc(owner, password, 'au-salt')}"
+        return _from(owner, address).get(
+            "/rest/v1/authenticateuser/shared@multi.example.com/au-salt",
+            headers={"Authorization": header},
+        )
+
+    for n in range(10):
+        wrong = authenticate(other_api, "wrong password", f"198.51.100.{n}")
+        assert error_of(wrong.json())[1] == ["invalid_user_account"]
+    _limited(authenticate(other_api, PASSWORD, "198.51.100.100"))
+    mine = authenticate(api, PASSWORD, "198.51.100.101")
+    assert mine.json()["Message"] == "Success", mine.json()
+
+
+class CountingHasher:
+    def __init__(self, real: Any) -> None:
+        self.real, self.checks = real, 0
+
+    def hash(self, password: str) -> str:
+        return str(self.real.hash(password))
+
+    def verify(self, password: str, hashed: str) -> bool:
+        self.checks += 1
+        return bool(self.real.verify(password, hashed))
+
+
+def test_a_login_checks_a_password_whether_or_not_the_user_exists(api: Api) -> None:
+    """The time a wrong password takes must not tell which usernames exist: an unknown or
+    inactive user costs one (slow) password check, as a real one does."""
+    new_user(api, "gone@acme.example.com")
+    gone = api.get("/rest/v1/users", params={"username": "gone@acme.example.com"})["Users"][0]
+    api.put(
+        "/rest/v1/users/provisionUser",
+        {"systemUserId": gone["SystemUserId"], "userStatus": 0},
+    )
+    hasher = CountingHasher(api.rt.deps.passwords)
+    app = build_app(replace(api.rt, deps=replace(api.rt.deps, passwords=hasher)))
+    for n, username in enumerate(("ghost@acme.example.com", "gone@acme.example.com", api.username)):
+        before = hasher.checks
+        http = TestClient(app, client=(f"203.0.113.{n}", 1000))
+        header = {"Authorization": enc(api, "wrong password", "pw-salt")}
+        answer = http.get(f"/rest/v1/tokenusernamepassword/{username}/pw-salt", headers=header)
+        assert error_of(answer.json())[1] == ["invalid_user_account"]
+        assert hasher.checks - before == 1, username

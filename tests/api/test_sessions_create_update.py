@@ -885,6 +885,38 @@ def test_copy_makes_a_new_draft_with_the_same_documents(
     assert api.put(f"{S}/{new_id}/start")["Message"] == "Success"
 
 
+def test_copy_takes_the_title_and_transaction_id_it_is_given(api: Api) -> None:
+    source = new_session(api)
+    body = {
+        "copyOptions": {"Version": 0},
+        "session": {
+            "SigningSessionId": source,
+            # As the reference's Copy example, with the rest a .NET client's defaults.
+            "SessionInfo": {
+                "TransactionTitle": " Offer 2 ",
+                "TransactionId": "TX-2",
+                "UseSequence": 0,
+                "SendSignerInvites": False,
+                "Description": None,
+            },
+        },
+    }
+    info = the_session(api.post(f"{S}/copy", body))["SessionInfo"]
+    assert (info["Title"], info["TransactionTitle"], info["TransactionId"]) == (
+        "Offer 2",
+        "Offer 2",
+        "TX-2",
+    )
+    assert info["SendSignerInvites"] is True  # the source's, not the default sent
+    body["session"]["SessionInfo"] = {"Title": "  ", "TransactionId": ""}
+    info = the_session(api.post(f"{S}/copy", body))["SessionInfo"]
+    source_info = get_session(api, source)["SessionInfo"]
+    assert (info["Title"], info["TransactionId"]) == (
+        source_info["Title"],
+        source_info["TransactionId"],
+    )
+
+
 def test_copy_retain_fields(api: Api, runtime: Runtime) -> None:
     source = new_session(api)
     field_id = add_field(runtime, api, source, "Seller 1")

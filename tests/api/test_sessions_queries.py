@@ -268,6 +268,35 @@ def test_lite_needs_a_known_username(api: Api, other_api: Api, lite: list[dict[s
     assert_error(other_api.get(lite_url(api, 10, 0)), "Username not found")
 
 
+def test_a_deactivated_users_transactions_are_still_listed(api: Api) -> None:
+    """A deactivated user cannot own new sessions (contract §3), but the brokerage still
+    finds the ones they had."""
+    made = api.post(
+        "/rest/v1/users",
+        {
+            "salt": "s",
+            "user": {
+                "Username": "left@acme.example.com",
+                "FirstName": "Lee",
+                "LastName": "Left",
+                "Password": api.rt.deps.cipher.encrypt("pw-12345678", "s"),
+            },
+        },
+    )["Users"][0]
+    body = {
+        "userName": "left@acme.example.com",
+        "session": {"SessionInfo": {"Title": "Theirs", "TransactionId": "TX-LEFT"}},
+    }
+    sid = api.post(S, body)["SigningSessionId"]
+    api.put("/rest/v1/users/provisionUser", {"systemUserId": made["SystemUserId"], "userStatus": 0})
+    assert_error(api.post(S, body), "inactive")  # owns no new session
+    lite = api.get(f"{S}/lite/left@acme.example.com/TX-LEFT/10/0/sortBy")
+    assert [r["SigningSessionId"] for r in lite["Sessions"]] == [sid]
+    for v in ("v1", "v2"):
+        full = api.get(f"/rest/{v}/users/left@acme.example.com/transactions/TX-LEFT")
+        assert [x["SigningSessionId"] for x in full["Sessions"]] == [sid]
+
+
 def test_deleted_and_archived_sessions_are_listed_apart(api: Api, runtime: Runtime) -> None:
     """Deleted and Archived sessions leave the transaction's listings (decision 0038) for
     GetDeletedSessions and GetArchivedSessions; every other status stays listed."""

@@ -23,6 +23,7 @@ from tests.api.session_helpers import (
     set_signer_status,
     signer_statuses,
     signer_webhooks,
+    start,
     started,
     the_session,
 )
@@ -362,3 +363,37 @@ def test_signer_contact_is_kept_and_answered(api: Api) -> None:
             },
         )
         assert_error(answer, "Signers[0].Contact", why)
+
+
+def test_first_signer_makes_the_owner_sign_first(api: Api) -> None:
+    given = [signer("Seller 1", Sequence=1), signer("Buyer 1", Sequence=2)]
+    answer = api.create_session(signers=given, FirstSigner=True, UseSequence=1)
+    assert answer["Details"] == [], answer
+    sid = answer["SigningSessionId"]
+    got = [
+        (g["SignerRole"], g["EmailAddress"], g["FirstName"], g["LastName"], g["Sequence"])
+        for g in get_session(api, sid)["Signers"]
+    ]
+    assert got == [
+        ("Owner", api.username, "Admin", "Acme", 1),
+        ("Seller 1", "seller1@example.com", "Pat", "Doe", 2),
+        ("Buyer 1", "buyer1@example.com", "Pat", "Doe", 3),
+    ]
+    start(api, sid)
+    invited = [g["SignerRole"] for g in get_session(api, sid)["Signers"] if g["StatusCode"] == 2]
+    assert invited == ["Owner"]  # sequential: the owner's turn comes first
+
+
+def test_first_signer_adds_no_one_when_the_owner_already_signs(api: Api) -> None:
+    owner_signs = signer("Listing Agent", email=api.username.upper(), Sequence=2)
+    sid = api.create_session(signers=[signer("Seller 1"), owner_signs], FirstSigner=True)[
+        "SigningSessionId"
+    ]
+    signers = get_session(api, sid)["Signers"]
+    assert [(g["SignerRole"], g["Sequence"]) for g in signers] == [
+        ("Seller 1", 1),
+        ("Listing Agent", 2),
+    ]
+    assert get_session(api, sid)["SessionInfo"]["FirstSigner"] is True
+    plain = api.create_session(signers=[signer("Seller 1")], FirstSigner=False)
+    assert [g["SignerRole"] for g in the_session(plain)["Signers"]] == ["Seller 1"]

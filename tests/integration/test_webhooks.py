@@ -13,11 +13,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from esign.app import Runtime
 from esign.domain.enums import SignerStatus
 from esign.domain.errors import ValidationFailed
-from esign.services import clients, events
+from esign.services import clients, events, webhooks
 from esign.services.context import Caller
 from esign.services.sessions import client_of, load
 from tests.conftest import Api, FakeClock, make_api, pdf_document
@@ -375,6 +376,58 @@ def test_private_addresses_are_refused_when_not_allowed(
 def test_a_blank_secret_is_refused(api: Api, runtime: Runtime, receiver: Receiver) -> None:
     with pytest.raises(ValidationFailed, match="--secret"):
         clients.set_webhook(runtime.deps, api.client_id, receiver.url, "   ")
+
+
+def test_the_secret_is_stored_sealed_and_kept_when_the_url_changes(
+    hooked: Api, runtime: Runtime, receiver: Receiver
+) -> None:
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(text("SELECT settings FROM clients")).scalars().all()
+    assert rows and not any(SECRET in str(row) for row in rows)
+    # No --secret: the one set before is kept (and given back), not replaced.
+    assert clients.set_webhook(runtime.deps, hooked.client_id, receiver.url + "/2", None) == SECRET
+    _one_webhook(hooked)
+    runtime.jobs.drain()
+    assert_signed(receiver.snapshot()[0], SECRET)
+
+
+def test_a_secret_that_does_not_open_is_never_replaced_by_no_signature(
+    hooked: Api, runtime: Runtime, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sealed secret copied onto another client's row does not open there; that client's
+    deliveries are refused, not sent unsigned."""
+    other = make_api(runtime, "Other")
+    clients.set_webhook(runtime.deps, other.client_id, receiver.url, "whsec_other")
+    with runtime.deps.uow() as uow:
+        mine, theirs = uow.clients.get(hooked.client_id), uow.clients.get(other.client_id)
+        assert mine is not None and theirs is not None
+        theirs.settings.sealed_webhook_secret = mine.settings.sealed_webhook_secret
+        uow.clients.update(theirs)
+        uow.commit()
+    assert webhooks.signing_secret(runtime.deps, mine) == SECRET
+    assert webhooks.signing_secret(runtime.deps, theirs) is None
+    _one_webhook(other)
+    with caplog.at_level(logging.WARNING, logger="esign.webhooks"):
+        runtime.jobs.drain()
+    assert receiver.snapshot() == []
+    [delivery] = deliveries(other)
+    assert delivery["Status"] == "refused", delivery
+    assert "signing secret cannot be read" in delivery["Attempts"][0]["Error"]
+    assert "signing secret cannot be read" in caplog.text
+
+
+def test_the_log_hides_credentials_and_query_of_the_url(
+    api: Api, runtime: Runtime, receiver: Receiver
+) -> None:
+    scheme, _, rest = receiver.url.partition("://")
+    host, _, path = rest.partition("/")
+    url = f"{scheme}://hookuser:hookpass@{host}/{path}?tok=abc"
+    clients.set_webhook(runtime.deps, api.client_id, url, SECRET)
+    _one_webhook(api)
+    runtime.jobs.drain()
+    assert receiver.snapshot()[0].headers["authorization"].startswith("Basic ")  # still used
+    [delivery] = deliveries(api)
+    assert delivery["Url"] == f"{scheme}://***@{host}/{path}?***"
 
 
 def test_an_allowed_host_may_be_private(runtime: Runtime, receiver: Receiver) -> None:

@@ -160,14 +160,9 @@ PURGEABLE = {S.COMPLETED, S.EXPIRED, S.CANCELLED}
 
 @pytest.mark.parametrize("status", ALL, ids=[s.label for s in ALL])
 def test_purge_now_only_from_completed_expired_or_cancelled(status: SessionStatus) -> None:
-    """(or while waiting to be purged: purgeNow ends the wait)"""
+    """(not while waiting to be purged either: CancelPurgingSession first, decision 0047)"""
     session = make_session(status)
-    if status is S.TO_BE_PURGED:
-        session.status_before_purge, session.purge_due_at = S.CANCELLED, NOW
-        assert lifecycle.request_purge(session, NOW, True, timedelta(hours=72)) is status
-        assert session.status is S.PURGED and session.purge_due_at is None
-        assert session.status_before_purge is S.CANCELLED
-    elif status in PURGEABLE:
+    if status in PURGEABLE:
         assert lifecycle.request_purge(session, NOW, True, timedelta(hours=72)) is status
         assert session.status is S.PURGED
         assert session.purge_due_at is None

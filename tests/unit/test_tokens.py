@@ -39,3 +39,21 @@ def test_the_memory_stays_bounded() -> None:
         assert cipher.open_token(token) == str(n).encode()
     assert len(cipher._opened) <= 3
     assert [cipher.open_token(t) for t in tokens] == [str(n).encode() for n in range(10)]
+
+
+def test_a_protected_secret_opens_only_with_its_key_and_context() -> None:
+    mine, theirs = ServerCipher(os.urandom(64)), ServerCipher(os.urandom(64))
+    stored = mine.protect("whsec_abc", "webhook-secret:client-1")
+    assert "whsec_abc" not in stored
+    assert mine.unprotect(stored, "webhook-secret:client-1") == "whsec_abc"
+    assert mine.unprotect(stored, "webhook-secret:client-2") is None
+    assert theirs.unprotect(stored, "webhook-secret:client-1") is None
+    # A fresh nonce each time: equal secrets are not seen to be equal at rest.
+    assert mine.protect("whsec_abc", "webhook-secret:client-1") != stored
+
+
+def test_anything_else_is_not_a_protected_secret() -> None:
+    cipher = ServerCipher(os.urandom(64))
+    stored = cipher.protect("s", "c")
+    for other in ("", "s", "v1.", "v1.!!!", "v1.AAAA", stored[:-3], stored.replace("v1.", "v2.")):
+        assert cipher.unprotect(other, "c") is None

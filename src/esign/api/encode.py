@@ -300,7 +300,7 @@ def delivery(d: WebhookDelivery) -> dict[str, Any]:
     return {
         "DeliveryId": d.id,
         "SigningSessionId": d.session_id,
-        "Url": d.url,
+        "Url": d.shown_url,
         "Body": d.body,
         "Status": d.status,
         "CreatedOn": net_date(d.created_at),

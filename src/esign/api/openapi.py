@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from esign.api import answers
 from esign.api.codec import Spec
 from esign.api.router import Route
 
@@ -88,6 +89,15 @@ _FILE_ANSWER = "The file; a refusal is the JSON envelope with Message: Error"
 _ENVELOPE_REF = {"$ref": "#/components/schemas/Envelope"}
 
 
+_TEXT = {"type": "string"}
+_QUERY_TYPES: dict[str, dict[str, Any]] = {
+    "pageSize": {"type": "integer"},
+    "pageNum": {"type": "integer"},
+    "width": {"type": "integer", "minimum": 100, "maximum": 2000},
+    "purgeNow": {"type": "boolean", "description": "true/false (also 1/0, yes/no)"},
+}
+
+
 def _parameters(route: Route) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = [
         {
@@ -99,7 +109,7 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         for name in route.regex.groupindex  # the path's parameters, in order
     ]
     found += [
-        {"name": q, "in": "query", "required": False, "schema": {"type": "string"}}
+        {"name": q, "in": "query", "required": False, "schema": _QUERY_TYPES.get(q, _TEXT)}
         for q in route.query
     ]
     if route.credential:
@@ -115,9 +125,16 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     return found
 
 
-def _content(media: tuple[str, ...]) -> dict[str, Any]:
-    content: dict[str, Any] = {"application/json": {"schema": _ENVELOPE_REF}}
-    for kind in media:
+def _answer(route: Route) -> dict[str, Any]:
+    if not route.answers:
+        return _ENVELOPE_REF
+    members = {"type": "object", "properties": route.answers}
+    return {"allOf": [_ENVELOPE_REF, members]}
+
+
+def _content(route: Route) -> dict[str, Any]:
+    content: dict[str, Any] = {"application/json": {"schema": _answer(route)}}
+    for kind in route.media:
         if kind != "application/json":
             content[kind] = {"schema": {"type": "string", "format": "binary"}}
     return content
@@ -127,22 +144,37 @@ def _transport(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ENVELOPE_REF}}}
 
 
+# HTTP answers of problems below the application (contract §1), each the envelope too.
+_TRANSPORT = {
+    "400": _transport("The body is not JSON, or HTTP cannot be parsed (invalid_json, ...)"),
+    "404": _transport("No such endpoint (ErrorCodes: not_found)"),
+    "405": _transport("Another method is expected (ErrorCodes: method_not_allowed)"),
+    "413": _transport("The body is larger than the server takes (ErrorCodes: body_too_large)"),
+    "415": _transport("The body is not JSON (ErrorCodes: unsupported_media_type)"),
+    "429": _transport("Too many failed authentications; see Retry-After (rate_limited)"),
+}
+
+
+def _operation_id(route: Route) -> str:
+    """The operation's name from its summary ("GetToken (Authorization: ...)" → GetToken)."""
+    return route.summary.split(" ", 1)[0]
+
+
 def document(routes: list[Route], version: str) -> dict[str, Any]:
-    components: dict[str, Any] = {"Envelope": ENVELOPE}
+    components: dict[str, Any] = {"Envelope": ENVELOPE, **answers.COMPONENTS}
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         path = route.path.replace(":int}", "}")
         op: dict[str, Any] = {
             "summary": route.summary,
-            "operationId": f"{route.method.lower()}{path}",
+            "operationId": _operation_id(route),
             "parameters": _parameters(route),
             "responses": {
                 "200": {
                     "description": _ANSWER if not route.media else _FILE_ANSWER,
-                    "content": _content(route.media),
+                    "content": _content(route),
                 },
-                "404": _transport("No such endpoint (ErrorCodes: not_found)"),
-                "405": _transport("Another method is expected (ErrorCodes: method_not_allowed)"),
+                **_TRANSPORT,
             },
         }
         if route.auth:

@@ -65,7 +65,8 @@ class Route:
     # Only for the client's administrative account: an API key or an admin user (decision 0039).
     admin: bool = False
     body: Spec | None = None
-    returns: str = ""
+    # The answer's members beside the envelope's, as JSON Schema (api/answers.py), for OpenAPI.
+    answers: dict[str, Any] = field(default_factory=dict)
     # Answers ReturnValue "True" when done: refused, it answers "False" (reference §2: "for
     # boolean RR results ReturnValue is "True" or "False""), except for a bad token (§1).
     boolean: bool = False

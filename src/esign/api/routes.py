@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from starlette.responses import Response, StreamingResponse
 
-from esign.api import encode, wire
+from esign.api import answers, encode, wire
 from esign.api.codec import WireError, query_flag
 from esign.api.errors import problem_codes, problem_lines
 from esign.api.router import Ctx, Route
@@ -171,7 +171,8 @@ def update_session(ctx: Ctx) -> dict[str, Any]:
 
 
 def copy_session(ctx: Ctx) -> dict[str, Any]:
-    cmd = wire.session_input(_need(ctx, "session"), for_update=True)
+    # (The copy reads only its title and transaction id from SessionInfo: sessions._retitle.)
+    cmd = wire.session_input(_need(ctx, "session"))
     if not cmd.session_id:
         raise WireError("session.SigningSessionId", "is required")
     options = wire.copy_options(ctx.body.get("copyOptions", {}))
@@ -503,7 +504,7 @@ def _yes_no(method: str, path: str, handler: Any, summary: str, **options: Any) 
 
 
 ROUTES: list[Route] = [
-    Route("GET", V1 + "/health", health, "Liveness check", auth=False),
+    Route("GET", V1 + "/health", health, "Health (liveness check)", auth=False),
     Route("GET", V1 + "/encrypt/{plainText}/{salt}", encrypt, "EncryptString", auth=False),
     Route(
         "GET",
@@ -530,14 +531,30 @@ ROUTES: list[Route] = [
         credential="a token, a colon, and the user's password encrypted with this salt",
     ),
     Route("GET", V1 + "/landingurl", landing_url, "GetLandingURL"),
-    Route("POST", V1 + "/users", create_user, "CreateUser", body=wire.USER_BODY, admin=True),
-    Route("GET", V1 + "/users", find_user, "GetUserByUsername", query=("username",)),
+    Route(
+        "POST",
+        V1 + "/users",
+        create_user,
+        "CreateUser",
+        body=wire.USER_BODY,
+        admin=True,
+        answers=answers.USERS,
+    ),
+    Route(
+        "GET",
+        V1 + "/users",
+        find_user,
+        "GetUserByUsername",
+        query=("username",),
+        answers=answers.USERS,
+    ),
     Route(
         "PUT",
         V1 + "/users/updateByUsername",
         update_user_by_username,
         "UpdateUserByUsername",
         body=wire.USER_BODY,
+        answers=answers.USERS,
     ),
     Route(
         "PUT",
@@ -546,36 +563,52 @@ ROUTES: list[Route] = [
         "ProvisionUser",
         body=wire.PROVISION_BODY,
         admin=True,
+        answers=answers.USERS,
     ),
-    Route("PUT", V1 + "/users", update_user, "UpdateUser", body=wire.USER_BODY),
+    Route(
+        "PUT", V1 + "/users", update_user, "UpdateUser", body=wire.USER_BODY, answers=answers.USERS
+    ),
     Route(
         "GET",
         V1 + "/users/{userName}/transactions/{transactionId}",
         by_transaction(True),
         "GetSessionsByTransactionId",
+        answers=answers.SESSIONS,
     ),
     Route(
         "GET",
         "/rest/v2/users/{userName}/transactions/{transactionId}",
         by_transaction(False),
         "GetSessionsByTransactionIdMetadata",
+        answers=answers.SESSIONS,
     ),
-    Route("GET", V1 + "/users/{id}", get_user, "GetUserById"),
-    Route("POST", S, create_session, "CreateSession", body=wire.SESSION_BODY),
+    Route("GET", V1 + "/users/{id}", get_user, "GetUserById", answers=answers.USERS),
+    Route(
+        "POST", S, create_session, "CreateSession", body=wire.SESSION_BODY, answers=answers.SESSION
+    ),
     Route(
         "POST",
         S + "/updatesession",
         update_session,
         "UpdateSession / AddSignersDocumentsToSession",
         body=wire.SESSION_BODY,
+        answers=answers.SESSION,
     ),
-    Route("POST", S + "/copy", copy_session, "CopySigningSession", body=wire.COPY_BODY),
+    Route(
+        "POST",
+        S + "/copy",
+        copy_session,
+        "CopySigningSession",
+        body=wire.COPY_BODY,
+        answers=answers.SESSION,
+    ),
     Route(
         "GET",
         S + "/lite/{username}/{transactionId}/{pageSize:int}/{pageNum:int}/sortBy",
         lite_sessions,
         "GetSessionsLiteByTransactionId",
         query=("colName", "sortOrder"),
+        answers=answers.LITE_SESSIONS,
     ),
     Route(
         "GET",
@@ -584,24 +617,28 @@ ROUTES: list[Route] = [
         "GetArchivedSessionFiles",
         query=("format",),
         media=_FILES,
+        answers=answers.FILES,
     ),
     Route(
         "GET",
         S + "/archived/{pageSize:int}/{pageNum:int}",
         sessions_in(SessionStatus.ARCHIVED),
         "GetArchivedSessions",
+        answers=answers.SESSION_IDS,
     ),
     Route(
         "GET",
         S + "/deleted/{pageSize:int}/{pageNum:int}",
         sessions_in(SessionStatus.DELETED),
         "GetDeletedSessions",
+        answers=answers.SESSION_IDS,
     ),
     Route(
         "GET",
         S + "/expired/{pageSize:int}/{pageNum:int}",
         sessions_in(SessionStatus.EXPIRED),
         "GetExpiredSessions",
+        answers=answers.SESSION_IDS,
     ),
     Route(
         "PUT",
@@ -627,14 +664,27 @@ ROUTES: list[Route] = [
         "PUT", S + "/{id}/purge", purge_session, "PurgeSessionDocs", query=("returnURL", "purgeNow")
     ),
     _yes_no("DELETE", S + "/{id}", _status_action(Action.DELETE), "DeleteSession"),
-    Route("GET", S + "/{id}/actionlogs", action_logs, "GetSessionActionLogs"),
+    Route(
+        "GET",
+        S + "/{id}/actionlogs",
+        action_logs,
+        "GetSessionActionLogs",
+        answers=answers.ACTION_LOGS,
+    ),
     Route(
         "GET",
         S + "/{id}/actionlogs/verify",
         verify_action_logs,
         "VerifySessionActionLogs (checks the hash chain and sealed head of the audit trail)",
+        answers=answers.VERIFIED,
     ),
-    Route("GET", S + "/{id}/inviteurls", invite_urls, "GetSessionInviteUrls"),
+    Route(
+        "GET",
+        S + "/{id}/inviteurls",
+        invite_urls,
+        "GetSessionInviteUrls",
+        answers=answers.INVITE_URLS,
+    ),
     Route(
         "GET",
         S + "/{id}/files",
@@ -642,6 +692,7 @@ ROUTES: list[Route] = [
         "GetSessionFiles",
         query=("format",),
         media=_FILES,
+        answers=answers.FILES,
     ),
     Route(
         "GET",
@@ -650,7 +701,7 @@ ROUTES: list[Route] = [
         "GetDocumentFile",
         media=("application/pdf",),
     ),
-    Route("GET", S + "/{id}", get_session, "GetSession"),
+    Route("GET", S + "/{id}", get_session, "GetSession", answers=answers.SESSION),
     _yes_no(
         "PUT",
         V1 + "/transaction/UpdateTxId",
@@ -666,7 +717,7 @@ ROUTES: list[Route] = [
         query=("width",),
         media=("image/png",),
     ),
-    Route("GET", V1 + "/roles", roles, "GetRoles"),
+    Route("GET", V1 + "/roles", roles, "GetRoles", answers=answers.ROLES),
     Route(
         "POST",
         V1 + "/templates",
@@ -674,13 +725,24 @@ ROUTES: list[Route] = [
         "CreateTemplate",
         body=wire.TEMPLATE_BODY,
         admin=True,
+        answers=answers.TEMPLATE,
     ),
-    Route("GET", V1 + "/templates", list_templates, "GetTemplates"),
-    Route("GET", V1 + "/templates/{formId}", get_template, "GetTemplate"),
+    Route("GET", V1 + "/templates", list_templates, "GetTemplates", answers=answers.TEMPLATES),
+    Route("GET", V1 + "/templates/{formId}", get_template, "GetTemplate", answers=answers.TEMPLATE),
     _yes_no("DELETE", V1 + "/templates/{formId}", delete_template, "DeleteTemplate", admin=True),
-    Route("GET", V1 + "/anchoradjustments", list_adjustments, "GetAnchorAdjustmentCategories"),
     Route(
-        "GET", V1 + "/anchoradjustments/{category}", get_adjustments, "GetAnchorAdjustmentCategory"
+        "GET",
+        V1 + "/anchoradjustments",
+        list_adjustments,
+        "GetAnchorAdjustmentCategories",
+        answers=answers.ADJUSTMENTS,
+    ),
+    Route(
+        "GET",
+        V1 + "/anchoradjustments/{category}",
+        get_adjustments,
+        "GetAnchorAdjustmentCategory",
+        answers=answers.ADJUSTMENT,
     ),
     Route(
         "PUT",
@@ -689,6 +751,7 @@ ROUTES: list[Route] = [
         "PutAnchorAdjustmentCategory",
         body=wire.ADJUSTMENT_BODY,
         admin=True,
+        answers=answers.ADJUSTMENT,
     ),
     _yes_no(
         "DELETE",
@@ -701,20 +764,29 @@ ROUTES: list[Route] = [
     _yes_no(
         "PUT", V1 + "/signers/invite", send_invites, "SendSignerEmailInvites", body=wire.INVITE_BODY
     ),
-    Route("PUT", V1 + "/signers", update_signers, "UpdateSigners", body=wire.UPDATE_SIGNERS_BODY),
+    Route(
+        "PUT",
+        V1 + "/signers",
+        update_signers,
+        "UpdateSigners",
+        body=wire.UPDATE_SIGNERS_BODY,
+        answers=answers.SESSION,
+    ),
     Route(
         "GET",
         V1 + "/signer/docs/{username}/{signingSessionId}/{signerId}/"
         "{pageNumber:int}/{pageSize:int}",
         signer_documents,
         "GetSignerDocuments",
+        answers=answers.SIGNER_DOCUMENTS,
     ),
     Route(
         "GET",
         V1 + "/webhooks/deliveries",
         webhook_deliveries,
-        "Webhook delivery log",
+        "GetWebhookDeliveries (the delivery log)",
         query=("pageSize", "pageNum"),
         admin=True,
+        answers=answers.DELIVERIES,
     ),
 ]

@@ -53,3 +53,21 @@ class WebhookDelivery:
     status: str = "pending"  # pending | delivered | failed (gave up) | refused (bad URL)
     next_attempt_at: datetime | None = None
     attempts: list[WebhookAttempt] = field(default_factory=list)
+
+    @property
+    def shown_url(self) -> str:
+        return shown_url(self.url)
+
+
+def shown_url(url: str) -> str:
+    """A webhook URL as it may be shown (the delivery log, `esign clients list`): a password
+    or token in its credentials or query works for anyone who reads it, so those are hidden.
+    `https://user:pw@hooks.example.com/in?token=x` shows as `https://***@hooks.example.com/in?***`."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    rest, query, _ = rest.partition("#")[0].partition("?")
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{path}" + ("?***" if query else "")

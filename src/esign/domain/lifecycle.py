@@ -105,12 +105,8 @@ def transition(session: SigningSession, action: Action, now: datetime) -> Sessio
 def request_purge(
     session: SigningSession, now: datetime, purge_now: bool, wait: timedelta
 ) -> SessionStatus:
-    if purge_now and session.status is S.TO_BE_PURGED:
-        # Waiting, and now asked to purge at once (reference §2.6: "purges immediately"):
-        # the wait ends early; the status before the purge stays on record.
-        _move(session, S.PURGED, now)
-        session.purge_due_at = None
-        return S.TO_BE_PURGED
+    # Completed, Expired or Cancelled only (contract §4), so not a session already waiting
+    # to be purged, even with purgeNow: CancelPurgingSession first (decision 0047).
     ensure_allowed(session, Action.PURGE)
     previous = session.status
     session.status_before_purge = previous

@@ -22,6 +22,8 @@ from esign.domain.enums import (
 # which every .NET reader takes (an empty string fails JavaScriptSerializer and Newtonsoft).
 NO_ID = "00000000-0000-0000-0000-000000000000"
 
+# The role of a session's owner when SessionInfo.FirstSigner makes them its first signer.
+OWNER_ROLE = "Owner"
 DEFAULT_ROLES = (
     *(f"Seller {n}" for n in range(1, 5)),
     *(f"Buyer {n}" for n in range(1, 5)),
@@ -50,7 +52,8 @@ class ClientSettings:
     token_lifetime_minutes: int = 20
     purge_wait_hours: int = 72
     webhook_url: str | None = None
-    webhook_secret: str | None = None
+    # The signing secret, as Cipher.protect stored it (never the secret itself: decision 0046).
+    sealed_webhook_secret: str | None = None
     roles: list[str] = field(default_factory=lambda: list(DEFAULT_ROLES))
     anchor_open: str = "<"
     anchor_close: str = ">"

@@ -170,6 +170,15 @@ class Cipher(Protocol):
         """A fast keyed hash for high-entropy secrets (API keys, link tokens)."""
         ...
 
+    def protect(self, secret: str, context: str) -> str:
+        """A secret esign must use again (a webhook's signing secret), encrypted to be stored;
+        `context` (what it is, whose it is) must be given again to read it."""
+        ...
+
+    def unprotect(self, stored: str, context: str) -> str | None:
+        """What `protect` was given; None for anything it did not make with this key."""
+        ...
+
 
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...

@@ -52,10 +52,15 @@ def _derive(master: bytes, label: str, size: int) -> bytes:
     return out[:size]
 
 
+# What a protected secret starts with: its format's version.
+_PROTECTED = "v1."
+
+
 class ServerCipher:
     def __init__(self, master_key: bytes, remembered_tokens: int = 10_000) -> None:
         self._siv = AESSIV(_derive(master_key, "encrypt-string", 64))
         self._gcm = AESGCM(_derive(master_key, "token", 32))
+        self._stored = AESGCM(_derive(master_key, "stored-secret", 32))
         self._digest_key = _derive(master_key, "digest", 32)
         # Tokens this key opened, with what they hold: a client sends the same token with
         # every request, and a token's content never changes. Forgeries are never kept.
@@ -92,6 +97,20 @@ class ServerCipher:
             self._opened.clear()
         self._opened[token] = payload
         return payload
+
+    def protect(self, secret: str, context: str) -> str:
+        nonce = secrets.token_bytes(12)
+        sealed = self._stored.encrypt(nonce, secret.encode(), context.encode())
+        return _PROTECTED + _b64e(nonce + sealed)
+
+    def unprotect(self, stored: str, context: str) -> str | None:
+        if not stored.startswith(_PROTECTED):
+            return None
+        try:
+            raw = _b64d(stored[len(_PROTECTED) :])
+            return self._stored.decrypt(raw[:12], raw[12:], context.encode()).decode()
+        except (InvalidTag, ValueError, binascii.Error, UnicodeDecodeError):
+            return None
 
     def random_secret(self, nbytes: int = 24) -> str:
         return secrets.token_urlsafe(nbytes)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +19,7 @@ from esign.domain.errors import (
     RateLimited,
 )
 from esign.domain.model import User
-from esign.domain.ports import UnitOfWork
+from esign.domain.ports import PasswordHasher, UnitOfWork
 from esign.services import recent
 from esign.services.context import Caller, Deps
 
@@ -53,10 +55,12 @@ def _bucket(name: str) -> str:
     return name if len(name) <= 100 else "sha256:" + hashlib.sha256(name.encode()).hexdigest()
 
 
-def _user_bucket(username: str) -> str:
-    """One bucket per username, whichever route tried it and whether or not it exists (a
-    limit that only existing users met would tell which exist)."""
-    return _bucket(f"user:{username.strip().lower()}")
+def _user_bucket(username: str, client_id: str = "") -> str:
+    """One bucket per username of a client (or, for the route that names no client, per
+    username alone), whether or not it exists: a limit that only existing users met would
+    tell which exist. One client's failures never lock out another's user of the same name."""
+    where = f"{client_id}:" if client_id else ""
+    return _bucket(f"user:{where}{username.strip().lower()}")
 
 
 def _client_bucket(client_id: str) -> str:
@@ -112,7 +116,8 @@ def token_for_password(
     with deps.uow(write=False) as uow:
         candidates = uow.users.with_username(username)
         buckets = [f"ip:{ip}", _user_bucket(username)]
-        buckets += [_client_bucket(found.client_id) for found in candidates]
+        for found in candidates:  # a guess here is a guess at each of them
+            buckets += [_user_bucket(username, found.client_id), _client_bucket(found.client_id)]
         _check_rate(deps, uow, buckets)
         user = _password_user(deps, candidates, encrypted_password, salt)
         client = uow.clients.get(user.client_id) if user else None
@@ -128,14 +133,27 @@ def _password_user(
     password = deps.cipher.decrypt(encrypted_password, salt) if encrypted_password else None
     if password is None:
         return None
+    checked = False
     for user in candidates:
-        if (
-            user.status is UserStatus.ACTIVE
-            and user.password_hash
-            and deps.passwords.verify(password, user.password_hash)
-        ):
-            return user
+        if user.status is UserStatus.ACTIVE and user.password_hash:
+            checked = True
+            if deps.passwords.verify(password, user.password_hash):
+                return user
+    if not checked:
+        # As slow as a wrong password: the time taken must not tell whether the user exists.
+        deps.passwords.verify(password, _stand_in_hash(deps.passwords))
     return None
+
+
+# One per password hasher, made by it: its parameters set what a check costs.
+_STAND_IN: weakref.WeakKeyDictionary[PasswordHasher, str] = weakref.WeakKeyDictionary()
+
+
+def _stand_in_hash(passwords: PasswordHasher) -> str:
+    made = _STAND_IN.get(passwords)
+    if made is None:
+        made = _STAND_IN[passwords] = passwords.hash(secrets.token_urlsafe(16))
+    return made
 
 
 def authenticate(deps: Deps, token: str, ip: str = "", user_agent: str = "") -> Caller:
@@ -202,7 +220,7 @@ def authenticate_user(deps: Deps, header: str, username: str, salt: str, ip: str
     token, _, encrypted_password = header.partition(":")
     caller = authenticate(deps, token, ip)
     client_id = caller.client_id
-    buckets = [f"ip:{ip}", _user_bucket(username), _client_bucket(client_id)]
+    buckets = [f"ip:{ip}", _user_bucket(username, client_id), _client_bucket(client_id)]
     with deps.uow(write=False) as uow:
         _check_rate(deps, uow, buckets)
         found = uow.users.find_by_username(client_id, username)

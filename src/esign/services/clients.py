@@ -10,7 +10,7 @@ from esign.domain.audit import OPERATOR, AuditKind
 from esign.domain.errors import ValidationFailed
 from esign.domain.model import ApiKey, Client, User
 from esign.domain.ports import UnitOfWork
-from esign.services import events, recent, users
+from esign.services import events, recent, users, webhooks
 from esign.services.context import Deps, new_id
 from esign.services.intake import EMAIL
 
@@ -110,9 +110,10 @@ def set_webhook(deps: Deps, client_id: str, url: str, secret: str | None) -> str
     if secret is not None and not secret.strip():
         raise ValidationFailed(field="--secret", reason="must not be blank")
     client.settings.webhook_url = url or None
-    client.settings.webhook_secret = (
-        secret or client.settings.webhook_secret or "whsec_" + deps.cipher.random_secret(24)
+    secret = (
+        secret or webhooks.signing_secret(deps, client) or "whsec_" + deps.cipher.random_secret(24)
     )
+    webhooks.keep_secret(deps, client, secret)
     where = urlsplit(url).hostname if url else None
     what = f"Webhook set to host {where}" if where else "Webhook removed"
     with deps.uow() as uow:
@@ -120,7 +121,7 @@ def set_webhook(deps: Deps, client_id: str, url: str, secret: str | None) -> str
         _audit(deps, uow, client.id, AuditKind.WEBHOOK_SET, what, host=where)  # (no secret)
         uow.commit()
     recent.directory_changed()
-    return client.settings.webhook_secret
+    return secret
 
 
 def configure(

@@ -22,7 +22,14 @@ from esign.domain.ports import FileRefused, UnitOfWork
 from esign.services.commands import DocumentInput, SignerInput
 from esign.services.context import Deps, Limits, new_id
 
-EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+# An address mail can be sent to: dot-separated words before the @ (no empty one), a domain
+# name after it (labels of letters, digits and inner hyphens, any script; a top-level label
+# of two or more). No quoted local parts or address literals (x@[127.0.0.1]): no agent's
+# client sends them, and a trailing dot would make a second spelling of one mailbox.
+_WORD = r"[^@\s,;:<>()\[\]\\\".]+"
+_LABEL = r"[^\W_](?:(?:[^\W_]|-)*[^\W_])?"
+_TOP = r"[^\W\d_](?:[^\W_]|-)*[^\W_]"
+EMAIL = re.compile(rf"^{_WORD}(?:\.{_WORD})*@(?:{_LABEL}\.)+{_TOP}\Z")
 
 # What each accepted extension must look like inside (type by content, not by name).
 _PDF = (PDF, (b"%PDF-",))

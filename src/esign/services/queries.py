@@ -14,7 +14,7 @@ from esign.domain.errors import (
 from esign.domain.model import SigningSession
 from esign.domain.ports import Page, UnitOfWork
 from esign.services.context import Caller, Deps
-from esign.services.sessions import client_of, load, owner
+from esign.services.sessions import client_of, load, user_named
 
 
 def get_session(
@@ -23,7 +23,7 @@ def get_session(
     """One session; with `username`, on behalf of that user, who must be one of the client's."""
     with deps.uow(write=False) as uow:
         if username is not None:
-            owner(uow, caller, username)
+            user_named(uow, caller, username)
         return load(uow, caller, session_id)
 
 
@@ -67,7 +67,7 @@ def lite_sessions(
 ) -> Page:
     page_bounds(page_size, page_num, deps.limits.max_page_size)
     with deps.uow(write=False) as uow:
-        user = owner(uow, caller, username)
+        user = user_named(uow, caller, username)
         return uow.sessions.lite_page(
             caller.client_id, user.id, transaction_id, sort, descending, page_size, page_num
         )
@@ -85,7 +85,7 @@ def sessions_by_transaction(
     deps: Deps, caller: Caller, username: str, transaction_id: str
 ) -> list[SigningSession]:
     with deps.uow(write=False) as uow:
-        user = owner(uow, caller, username)
+        user = user_named(uow, caller, username)
         ids = uow.sessions.by_transaction(caller.client_id, user.id, transaction_id)
         return [load(uow, caller, i) for i in ids]
 

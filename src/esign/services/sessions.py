@@ -22,6 +22,7 @@ from esign.domain.errors import (
 )
 from esign.domain.lifecycle import Action
 from esign.domain.model import (
+    OWNER_ROLE,
     Client,
     ClientSettings,
     Document,
@@ -49,11 +50,19 @@ class SessionResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def owner(uow: UnitOfWork, caller: Caller, username: str) -> User:
-    """The user named in the body: one of the caller's client, and active."""
+def user_named(uow: UnitOfWork, caller: Caller, username: str) -> User:
+    """The user named in the request, one of the caller's client, active or not: reads on a
+    departed agent's behalf (their transactions) still work."""
     user = uow.users.find_by_username(caller.client_id, username) if username.strip() else None
     if user is None:
         raise UsernameNotFound(username=username)
+    return user
+
+
+def owner(uow: UnitOfWork, caller: Caller, username: str) -> User:
+    """The user named in the body, who acts or owns: one of the caller's client, and active
+    (contract §3: a deactivated user cannot own new sessions)."""
+    user = user_named(uow, caller, username)
     if user.status is not UserStatus.ACTIVE:
         raise UserInactive(username=username)
     return user
@@ -149,6 +158,16 @@ def _new_info(deps: Deps, given: SessionInfoInput, owner_user: User) -> SessionI
     return info
 
 
+def _retitle(info: SessionInfo, given: SessionInfoInput) -> None:
+    """A copy takes the title (the reference's Copy example sends `TransactionTitle`) and the
+    transaction id it is given. Only those, and only when not blank: a .NET client sends every
+    other member with its default value (decision 0001)."""
+    if (given.title or "").strip():
+        info.title = (given.title or "").strip()
+    if (given.transaction_id or "").strip():
+        info.transaction_id = (given.transaction_id or "").strip()
+
+
 def _draft(caller: Caller, owner_user: User, info: SessionInfo, now: datetime) -> SigningSession:
     return SigningSession(
         id=new_id(),
@@ -174,11 +193,12 @@ def create_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
     info = _new_info(deps, cmd.info, owner_user)
     now = deps.clock.now()
     session = _draft(caller, owner_user, info, now)
-    intake.check_counts(deps.limits, len(cmd.documents), len(cmd.signers))
+    asked = _owner_first(cmd.signers, owner_user) if info.first_signer else cmd.signers
+    intake.check_counts(deps.limits, len(cmd.documents), len(asked))
     # Files are validated and stored, passwords hashed, before the transaction: the slow part
     # holds no lock. Only template copies need it (the template must not go meanwhile).
     uploaded, problems = intake.accept_documents(deps, cmd.documents, 0, settings)
-    signers, signer_problems = intake.accept_signers(deps, session, cmd.signers)
+    signers, signer_problems = intake.accept_signers(deps, session, asked)
     actor = caller.actor(owner_user.username)
     with _dropped_if_refused(deps, uploaded, signers), deps.uow() as uow:
         documents, copy_problems = _add_documents(deps, uow, session, cmd, uploaded, settings)
@@ -198,6 +218,22 @@ def create_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
             events.due_at(uow, session, info.expires_on)
         uow.commit()
     return SessionResult(session, added.problems)
+
+
+def _owner_first(given: list[SignerInput], owner_user: User) -> list[SignerInput]:
+    """SessionInfo.FirstSigner (reference §3.2): the owner signs first, as role "Owner",
+    and everyone given after them (decision 0048). An owner already among them stays as given."""
+    email = owner_user.username.strip().lower()
+    if any(s.email.strip().lower() == email for s in given):
+        return given
+    owner = SignerInput(
+        first_name=owner_user.first_name,
+        last_name=owner_user.last_name,
+        email=owner_user.username,
+        role=OWNER_ROLE,
+        sequence=1,
+    )
+    return [owner, *(replace(s, sequence=max(s.sequence, 1) + 1) for s in given)]
 
 
 def _add_documents(
@@ -415,6 +451,7 @@ def copy_session(
     intake.check_counts(deps.limits, 0, new_signers, *held)
     info = SessionInfo(**{f: getattr(source.info, f) for f in SessionInfo.__slots__})
     info.expires_on = None  # the vendor never copies the expiry date
+    _retitle(info, cmd.info)
     session = _draft(caller, owner_user, info, now)
     for doc in source.documents:
         session.documents.append(_copy_document(doc, options.retain_fields))

@@ -8,6 +8,7 @@ import logging
 from datetime import datetime
 
 from esign.domain.jobs import WebhookAttempt, WebhookDelivery, backoff
+from esign.domain.model import Client
 from esign.domain.ports import HttpResult
 from esign.services.context import Caller, Deps
 
@@ -35,16 +36,15 @@ def deliver(deps: Deps, delivery_id: str) -> None:
     if delivery is None or client is None or delivery.status != "pending":
         return  # already delivered or given up: a re-run is a no-op
     now = deps.clock.now()
+    secret = signing_secret(deps, client)
+    if secret is None:  # never sent unsigned: the receiver could not tell it from a forgery
+        _refuse(deps, delivery, now, "the client's signing secret cannot be read")
+        return
     # The transport checks the address it calls (one lookup: the one it connects to).
-    result = _post(deps, client.settings.webhook_secret, delivery, now)
+    result = _post(deps, secret, delivery, now)
     problem = result.problem
     if problem is not None and not problem.transient:
-        delivery.attempts.append(WebhookAttempt(now, None, f"refused: {problem.reason}", 0))
-        delivery.status, delivery.next_attempt_at = "refused", None
-        _save(deps, delivery)
-        # For the operator, whose setting (ESIGN_WEBHOOK_ALLOW_*) may be what refused it; the
-        # reason names the host, never the URL's path or query, which may carry a secret.
-        log.warning("webhook delivery %s refused: %s", delivery.id, problem.reason)
+        _refuse(deps, delivery, now, problem.reason)
         return
     # (A transient problem, e.g. DNS down, is a failed attempt, tried again like any other.)
     error = f"not sent: {problem.reason}" if problem is not None else result.error
@@ -67,7 +67,33 @@ def deliver(deps: Deps, delivery_id: str) -> None:
     raise RetryLater(when, result.error or f"HTTP {result.status_code}")
 
 
-def _post(deps: Deps, secret: str | None, delivery: WebhookDelivery, now: datetime) -> HttpResult:
+def _refuse(deps: Deps, delivery: WebhookDelivery, now: datetime, reason: str) -> None:
+    delivery.attempts.append(WebhookAttempt(now, None, f"refused: {reason}", 0))
+    delivery.status, delivery.next_attempt_at = "refused", None
+    _save(deps, delivery)
+    # For the operator, whose setting (ESIGN_WEBHOOK_ALLOW_*) may be what refused it; the
+    # reason names the host, never the URL's path or query, which may carry a secret.
+    log.warning("webhook delivery %s refused: %s", delivery.id, reason)
+
+
+def keep_secret(deps: Deps, client: Client, plain: str) -> None:
+    """Set the client's signing secret, sealed under the server's key (decision 0046)."""
+    client.settings.sealed_webhook_secret = deps.cipher.protect(plain, _secret_context(client))
+
+
+def signing_secret(deps: Deps, client: Client) -> str | None:
+    """The client's signing secret; None when it has none (or it was sealed under another
+    key, which the key check at start-up rules out)."""
+    sealed = client.settings.sealed_webhook_secret
+    return deps.cipher.unprotect(sealed, _secret_context(client)) if sealed else None
+
+
+def _secret_context(client: Client) -> str:
+    # Bound to its client: a sealed secret copied onto another client's row does not open.
+    return f"webhook-secret:{client.id}"
+
+
+def _post(deps: Deps, secret: str, delivery: WebhookDelivery, now: datetime) -> HttpResult:
     body = delivery.body.encode()
     timestamp = str(int(now.timestamp()))
     headers = {
@@ -75,9 +101,8 @@ def _post(deps: Deps, secret: str | None, delivery: WebhookDelivery, now: dateti
         "X-Esign-Timestamp": timestamp,
         "X-Esign-Delivery": delivery.id,
         "User-Agent": "esign-webhooks/1",
+        "X-Esign-Signature": signature(secret, timestamp, body),
     }
-    if secret:
-        headers["X-Esign-Signature"] = signature(secret, timestamp, body)
     return deps.webhooks.post(delivery.url, body, headers)
 
 

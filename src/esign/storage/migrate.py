@@ -20,10 +20,16 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, seal: Callable[[str], str] | None = None) -> None:
-    """`seal`: the server's keyed digest, for migrations that seal what they write."""
+def upgrade(
+    engine: Engine,
+    seal: Callable[[str], str] | None = None,
+    protect: Callable[[str, str], str] | None = None,
+) -> None:
+    """`seal`: the server's keyed digest, for migrations that seal what they write;
+    `protect`: its Cipher.protect, for migrations that encrypt secrets they find."""
     cfg = alembic_config()
     cfg.attributes["seal"] = seal
+    cfg.attributes["protect"] = protect
     with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
         if engine.dialect.name == "postgresql":
             # One migrator at a time across processes and machines.
