@@ -259,6 +259,8 @@ def own_url(w: World, route: Route, **overrides: str) -> str:
 ODD_TEXT = [
     "%00",
     "a%00b",
+    "%FF",
+    "caf%E9",
     quote("'; DROP TABLE sessions;--", safe=""),
     quote("☃ 😀", safe=""),
     "x" * 3000,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from esign.app import Runtime
@@ -397,3 +398,52 @@ def test_first_signer_adds_no_one_when_the_owner_already_signs(api: Api) -> None
     assert get_session(api, sid)["SessionInfo"]["FirstSigner"] is True
     plain = api.create_session(signers=[signer("Seller 1")], FirstSigner=False)
     assert [g["SignerRole"] for g in the_session(plain)["Signers"]] == ["Seller 1"]
+
+
+def test_signature_and_initials_images_must_be_images(api: Api) -> None:
+    not_an_image = base64.b64encode(b"this is not an image").decode()
+    answer = api.create_session(
+        signers=[
+            signer("Seller 1", SignatureImageBase64=not_an_image, AutoApplySignature=True),
+            signer("Buyer 1", InitialsImageBase64=[1, 2, 3]),
+            signer("Buyer 2", InitialsImageBase64=base64.b64encode(b"GIF89a" + bytes(20)).decode()),
+        ]
+    )
+    assert answer["Details"] == [
+        "Error: Signer Pat Doe was not added: SignatureImageBase64 is not a PNG, JPEG or GIF "
+        "image.",
+        "Error: Signer Pat Doe was not added: InitialsImageBase64 is not a PNG, JPEG or GIF image.",
+    ]
+    assert answer["ErrorCodes"] == ["signer_image_invalid"]
+    assert [g["SignerRole"] for g in the_session(answer)["Signers"]] == ["Buyer 2"]
+
+
+def test_signer_lists_are_bounded_and_repeats_write_nothing_more(api: Api) -> None:
+    """One request cannot flood a trail: a list names at most as many signers as a session
+    may have, a signer listed twice is invited once, and an update that changes nothing is
+    not recorded."""
+    sid = started(api, signers=TWO, SendSignerInvites=False)
+    who = ids(api, sid)
+    events = len(api.get(f"{S}/{sid}/actionlogs")["ActionLogs"])
+    too_many = invite(api, sid, *[who["Buyer 1"]] * 101)
+    assert_error(too_many, "signerList names at most 100 signers")
+    assert invite(api, sid, *[who["Buyer 1"]] * 50)["Details"] == []
+    logs = api.get(f"{S}/{sid}/actionlogs")["ActionLogs"]
+    assert len(logs) == events + 1  # one invitation
+    assert_error(
+        update_signers(api, sid, [{"SignerId": who["Seller 1"]}] * 101),
+        "signers names at most 100 signers",
+    )
+    same = {"SignerId": who["Seller 1"], "FirstName": "Pat", "LastName": "Doe"}
+    assert update_signers(api, sid, [same] * 20)["Details"] == []
+    assert len(api.get(f"{S}/{sid}/actionlogs")["ActionLogs"]) == len(logs)
+    changed = update_signers(api, sid, [{**same, "FirstName": "Pam"}] * 3)
+    assert changed["Details"] == []
+    assert len(api.get(f"{S}/{sid}/actionlogs")["ActionLogs"]) == len(logs) + 1
+
+
+def test_a_listed_signer_without_signer_id_is_named_so(api: Api) -> None:
+    sid = started(api, signers=TWO, SendSignerInvites=False)
+    assert_error(invite(api, sid, ""), "A signer in the list has no SignerId")
+    answer = update_signers(api, sid, [{"FirstName": "x"}])
+    assert answer["Details"] == ["Error: A signer in the list has no SignerId."]

@@ -144,7 +144,10 @@ def test_keys_ignore_case(api: Api) -> None:
     [
         ({"Name": " "}, ("template.Name", "required")),
         ({"FormId": "a/b"}, ("template.FormId", "letters, digits")),
-        ({"Document": {"FileName": "x.exe", "FileBytes": "TVo="}}, ("FileBytes", "'.exe'")),
+        ({"Document": {"FileName": "x.exe", "FileBytes": "TVo="}},
+         ("template.Document.FileName", "must end in one of", ".docx")),
+        ({"Document": {"FileName": "contract", "FileBytes": b64(PDFS[1])}},
+         ("template.Document.FileName", "(the file's type)")),
         ({"Document": {"FileName": "x.pdf"}}, ("FileBytes", "required")),
         ({"Document": {"FileName": "x.pdf", "FileBytes": "iVBORw0KGgo="}},
          ("FileBytes", "not a .pdf file")),

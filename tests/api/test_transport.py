@@ -709,3 +709,42 @@ def test_pages_refuse_other_methods_in_the_envelope(api: Api, path: str) -> None
         "ReturnValue": None,
         "ErrorCodes": ["method_not_allowed"],
     }
+
+
+def test_percent_encoding_that_is_no_utf8_is_refused_naming_the_value(api: Api) -> None:
+    """%FF or a Latin-1 `caf%E9` would otherwise arrive as U+FFFD, and `caf%E8` would then name
+    the same category as `caf%E9`."""
+    for raw in ("%FF", "caf%E9"):
+        answer = api.put(f"/rest/v1/anchoradjustments/{raw}", {"Adjustments": {"sig": {"X": 1}}})
+        assert answer["Details"] == [
+            "Error: category is not UTF-8 (percent-encode the text's UTF-8 bytes)."
+        ], answer
+    assert api.get("/rest/v1/anchoradjustments")["Categories"] == []
+    query = api.get("/rest/v1/users?username=a%FF@example.com")
+    assert query["ErrorCodes"] == ["invalid_request"] and "username" in query["Details"][0]
+    fine = api.put("/rest/v1/anchoradjustments/caf%C3%A9", {"Adjustments": {"sig": {"X": 1}}})
+    assert fine["Category"] == "café"
+
+
+def test_half_of_a_surrogate_pair_becomes_a_replacement_character(api: Api) -> None:
+    """Valid JSON that orjson refuses: an escaped lone surrogate (an emoji cut in two)."""
+    raw = (
+        b'{"userName": "%s", "session": {"SessionInfo": {"Title": "Offer \\ud83d",'
+        b' "Description": "ok \\ud83d\\ude00"}, "Signers": [], "Documents": []}}'
+    ) % api.username.encode()
+    response = api.http.post(
+        "/rest/v1/sessions",
+        content=raw,
+        headers={**api.headers, "Content-Type": "application/json"},
+    )
+    answer = response.json()
+    assert answer["Message"] == "Success", answer
+    info = answer["Sessions"][0]["SessionInfo"]
+    assert (info["Title"], info["Description"]) == ("Offer \ufffd", "ok 😀")
+    for still_bad in (b'{"a": "\\ud800", "b": NaN}', b'{"a": "\\udc00"' + b"]" * 3):
+        refused = api.http.post(
+            "/rest/v1/sessions",
+            content=still_bad,
+            headers={**api.headers, "Content-Type": "application/json"},
+        )
+        envelope_error(refused, 400, "invalid_json")

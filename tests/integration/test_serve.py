@@ -196,6 +196,11 @@ def test_the_server_answers_health_docs_and_openapi(server: Server) -> None:
     assert status == 200 and "<html" in page.lower()
     status, spec = server.call("GET", "/openapi.json")
     assert status == 200 and "/rest/v1/sessions" in json.dumps(spec)
+    # HEAD wherever GET goes (a load balancer's health check): the headers, no body.
+    head = urllib.request.Request(server.base + "/rest/v1/health", method="HEAD")
+    with urllib.request.urlopen(head, timeout=10) as response:
+        assert response.status == 200 and response.read() == b""
+        assert int(response.headers["Content-Length"]) > 0
 
 
 def test_the_child_worker_delivers_webhooks_and_sigterm_stops_everything(

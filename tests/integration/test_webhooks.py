@@ -170,6 +170,20 @@ def test_a_decline_sends_its_reason(
     assert_signed(hit, SECRET)
 
 
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("pageNum=abc", "pageNum must be a whole number"),
+        ("pageNum=-1", "pageNum must be between 0 and"),
+        ("pageSize=0", "pageSize must be between 1 and 200"),
+        ("pageSize=x", "pageSize must be a whole number"),
+    ],
+)
+def test_the_log_names_the_paging_value_it_refuses(api: Api, query: str, named: str) -> None:
+    answer = api.get(f"/rest/v1/webhooks/deliveries?{query}")
+    assert answer["Message"] == "Error" and named in answer["Details"][0], answer
+
+
 def test_other_clients_see_neither_the_webhooks_nor_the_log(
     hooked: Api, other_api: Api, receiver: Receiver
 ) -> None:

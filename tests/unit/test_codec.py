@@ -7,6 +7,7 @@ import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 
 from esign.api import wire
@@ -395,9 +396,17 @@ def test_nul_characters_are_refused_in_text_and_keys() -> None:
     assert "NUL" in wire_error(MAP, {"Key": "a\x00"}, "MergeFieldMapping").problem
 
 
-def test_numbers_are_accepted_where_text_is_expected() -> None:
+def test_whole_numbers_are_accepted_where_text_is_expected() -> None:
     assert decode(STR, 12345, "s") == "12345"
+    assert decode(STR, 2**63 - 1, "s") == str(2**63 - 1)
     assert decode(STR, "", "s") == ""
+
+
+@pytest.mark.parametrize("raw", [b"12345678901234567890123", b"0.30000000000000004", b"1e3"])
+def test_numbers_that_would_not_keep_their_digits_are_refused_as_text(raw: bytes) -> None:
+    value = orjson.loads(raw)  # as the request body is read
+    problem = wire_error(STR, value, "TransactionId").problem
+    assert problem.startswith("expected a string (send this number as text"), problem
 
 
 @pytest.mark.parametrize("value", [True, ["a"], {"a": "b"}])

@@ -80,6 +80,15 @@ _FIELD_SHAPE: dict[str, Schema] = {
     "Items": TEXTS,
 }
 
+_TEMPLATE_SUMMARY: dict[str, Schema] = {
+    "FormId": TEXT,
+    "Name": TEXT,
+    "CreatedOn": DATE,
+    "UpdatedOn": DATE,
+    "PageCount": INT,
+    "FileName": TEXT,
+}
+
 COMPONENTS: dict[str, Schema] = {
     "SessionInfoAnswer": _obj(
         {
@@ -250,24 +259,10 @@ COMPONENTS: dict[str, Schema] = {
             ),
         }
     ),
-    "TemplateSummaryAnswer": _obj(
-        {
-            "FormId": TEXT,
-            "Name": TEXT,
-            "CreatedOn": DATE,
-            "UpdatedOn": DATE,
-            "PageCount": INT,
-            "FileName": TEXT,
-        }
-    ),
+    "TemplateSummaryAnswer": _obj(_TEMPLATE_SUMMARY),
     "TemplateAnswer": _obj(
         {
-            "FormId": TEXT,
-            "Name": TEXT,
-            "CreatedOn": DATE,
-            "UpdatedOn": DATE,
-            "PageCount": INT,
-            "FileName": TEXT,
+            **_TEMPLATE_SUMMARY,
             "Document": _obj(
                 {
                     "FileName": TEXT,

@@ -92,6 +92,11 @@ def decode(spec: Spec, value: Any, path: str) -> Any:
 def _str(spec: Spec, value: Any, path: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise WireError(path, "expected a string")
+    if isinstance(value, float):
+        # JSON numbers with a fraction, an exponent or more than 64 bits arrive as floats,
+        # whose text is not what was sent: "12345678901234567890123" would be kept as
+        # "1.2345678901234568e+22" and never found again.
+        raise WireError(path, "expected a string (send this number as text to keep its digits)")
     text = value if isinstance(value, str) else str(value)
     if len(text) > spec.max_length:
         raise WireError(path, f"is longer than {spec.max_length} characters")

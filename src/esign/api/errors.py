@@ -20,6 +20,7 @@ _TEXT: dict[str, str] = {
     "username_taken": "Error: Username {username} already exists.",
     "session_not_found": "Error: Session not found.",
     "signer_not_found": "Error: Signer {signer_id} not found.",
+    "signer_id_missing": "Error: A signer in the list has no SignerId.",
     "document_not_found": "Error: Document not found.",
     "wrong_status": "Error: The session is {status}; {action} is not allowed in that status.",
     "signer_active": "Error: Signer {signer} has status {status}; a session whose signer has "
@@ -46,6 +47,8 @@ _TEXT: dict[str, str] = {
     # The vendor's text, to the character (integrators match it): one line per such signer.
     "signer_invalid": "Error: All signers must have a last name and valid email address.",
     "signer_no_role": "Error: Signer {signer} has no SignerRole.",
+    "signer_image_invalid": "Error: Signer {signer} was not added: {member} is not a PNG, "
+    "JPEG or GIF image.",
     "signer_not_in_source": "Error: Signer {signer_id} is not a signer of the source session.",
     "signer_finished": "Error: Signer {signer} has already finished.",
 }

@@ -5,6 +5,7 @@ document is generated from the same table the dispatcher uses."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -134,7 +135,8 @@ class Dispatcher:
         if not matches:
             return encode.render(encode.failure(["Error: No such endpoint."], ["not_found"]), 404)
         method = scope["method"]
-        chosen = next(((r, m) for r, m in matches if r.method == method), None)
+        wanted = "GET" if method == "HEAD" else method  # (uvicorn sends a HEAD no body)
+        chosen = next(((r, m) for r, m in matches if r.method == wanted), None)
         if chosen is None:
             return method_not_allowed(method, ", ".join(sorted({r.method for r, _ in matches})))
         route, match = chosen
@@ -212,6 +214,8 @@ class Dispatcher:
         except orjson.JSONDecodeError as exc:
             if "UTF-8" in exc.msg:
                 return _not_json("it must be UTF-8 text")
+            if "surrogate" in exc.msg:
+                return _with_lone_surrogates(raw)
             return _not_json(f"{exc.msg} at position {exc.pos}")
 
     @staticmethod
@@ -266,6 +270,33 @@ class Dispatcher:
             return encode.render(
                 encode.failure(["Error: Internal server error."], ["internal_error"]), 500
             )
+
+
+def _with_lone_surrogates(raw: bytes) -> Any:
+    """JSON may escape half of a UTF-16 pair ("\\ud83d" alone: .NET writes one for an emoji
+    cut in two), which orjson refuses. The standard library reads it; each half becomes
+    U+FFFD, as a UTF-16 decoder makes it, since no text can be stored with it."""
+    try:
+        return _replace_surrogates(json.loads(raw, parse_constant=_no_constant))
+    except (ValueError, RecursionError) as exc:
+        return _not_json(str(exc).split(":")[0] if isinstance(exc, ValueError) else "too deep")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _not_json(why: str) -> Response:
@@ -346,6 +377,8 @@ def _check_params(route: Route, ctx: Ctx) -> None:
     for name, value in (*ctx.params.items(), *ctx.query.items()):
         if "\x00" in value:
             raise WireError(name, "contains a NUL character")
+        if "\ufffd" in value:  # what a byte sequence that is no UTF-8 was decoded to
+            raise WireError(name, "is not UTF-8 (percent-encode the text's UTF-8 bytes)")
     for name in route.int_params:
         if not _WHOLE_NUMBER.fullmatch(ctx.params[name]):
             raise WireError(name, "must be a whole number")

@@ -479,13 +479,19 @@ def list_adjustments(ctx: Ctx) -> dict[str, Any]:
 # --- webhooks (contract §8) ----------------------------------------------------------------
 
 
-def webhook_deliveries(ctx: Ctx) -> dict[str, Any]:
+def _whole_number(ctx: Ctx, name: str, default: str, least: int, most: int) -> int:
     try:
-        size, num = int(ctx.arg("pageSize", "50")), int(ctx.arg("pageNum", "0"))
+        value = int(ctx.arg(name, default))
     except ValueError:
-        raise ValidationFailed(field="pageSize", reason="must be a whole number") from None
-    if not 1 <= size <= 200 or not 0 <= num < 10**9:
-        raise ValidationFailed(field="pageSize", reason="must be 1..200 with pageNum 0..999999999")
+        raise ValidationFailed(field=name, reason="must be a whole number") from None
+    if not least <= value <= most:
+        raise ValidationFailed(field=name, reason=f"must be between {least} and {most}")
+    return value
+
+
+def webhook_deliveries(ctx: Ctx) -> dict[str, Any]:
+    size = _whole_number(ctx, "pageSize", "50", 1, 200)
+    num = _whole_number(ctx, "pageNum", "0", 0, 10**9 - 1)
     found, total = webhooks.deliveries(ctx.deps, ctx.who, size, num)
     return encode.success(
         str(total), Deliveries=[encode.delivery(d) for d in found], TotalCount=total

@@ -288,12 +288,35 @@ def signer_problem(item: SignerInput) -> Problem | None:
         return Problem("signer_invalid", {"signer": _who(item)})
     if not item.role.strip():
         return Problem("signer_no_role", {"signer": _who(item)})
+    for name, image in (
+        ("SignatureImageBase64", item.signature_image),
+        ("InitialsImageBase64", item.initials_image),
+    ):
+        if image and not image.startswith(_IMAGE_MAGICS):
+            return Problem("signer_image_invalid", {"signer": _who(item), "member": name})
     return None
+
+
+# What a signature or initials image may be: it is stamped into PDFs at completion.
+_IMAGE_MAGICS = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 
 
 def _who(item: SignerInput) -> str:
     name = " ".join(p for p in (item.first_name.strip(), item.last_name.strip()) if p)
     return name or item.email.strip() or "(unnamed signer)"
+
+
+def signer_not_found(signer_id: str) -> Problem:
+    """A signer a list names (by SignerId) that the session does not have."""
+    if not signer_id.strip():
+        return Problem("signer_id_missing", {})
+    return Problem("signer_not_found", {"signer_id": signer_id})
+
+
+def check_signer_list(limits: Limits, name: str, count: int) -> None:
+    """A list naming signers of one session cannot be longer than a session's signers."""
+    if count > limits.max_signers:
+        raise ValidationFailed(field=name, reason=f"names at most {limits.max_signers} signers")
 
 
 def accept_signers(

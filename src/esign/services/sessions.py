@@ -547,6 +547,7 @@ def signer_updates(
     deps: Deps, caller: Caller, username: str, session_id: str, given: list[SignerInput]
 ) -> SessionResult:
     """Update Signers: change the contact details of signers who have not finished."""
+    intake.check_signer_list(deps.limits, "signers", len(given))
     with deps.uow() as uow:
         owner_user = owner(uow, caller, username)
         session = load_for_change(deps, uow, caller, session_id)
@@ -556,7 +557,7 @@ def signer_updates(
         for item in given:
             signer = session.signer(item.signer_id or "")
             if signer is None:
-                problems.append(Problem("signer_not_found", {"signer_id": item.signer_id or ""}))
+                problems.append(intake.signer_not_found(item.signer_id or ""))
                 continue
             if signer.status in (SignerStatus.COMPLETED, SignerStatus.DECLINED):
                 problems.append(Problem("signer_finished", {"signer": signer.full_name}))
@@ -571,6 +572,7 @@ def signer_updates(
             if problem:
                 problems.append(problem)
                 continue
+            before = _contact_details(signer)
             signer.first_name, signer.last_name = merged.first_name, merged.last_name
             signer.email = merged.email.strip()
             if item.sms_phone_number:
@@ -579,6 +581,8 @@ def signer_updates(
                 signer.contact = dict(item.contact)
             if item.password:
                 signer.password_hash = deps.passwords.hash(item.password)
+            if _contact_details(signer) == before:
+                continue  # nothing changed: nothing to record
             events.audit(
                 deps,
                 uow,
@@ -592,6 +596,17 @@ def signer_updates(
             uow.sessions.save(session)
             uow.commit()
     return SessionResult(session, problems)
+
+
+def _contact_details(signer: Signer) -> tuple[object, ...]:
+    return (
+        signer.first_name,
+        signer.last_name,
+        signer.email,
+        signer.sms_phone_number,
+        dict(signer.contact),
+        signer.password_hash,
+    )
 
 
 def update_transaction_id(

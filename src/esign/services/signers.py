@@ -11,7 +11,7 @@ from esign.domain.errors import SignerNotFound
 from esign.domain.lifecycle import Action
 from esign.domain.model import Problem, Signer, SigningSession
 from esign.domain.ports import UnitOfWork
-from esign.services import events
+from esign.services import events, intake
 from esign.services.context import Caller, Deps
 from esign.services.sessions import client_of, load_for_change
 
@@ -71,16 +71,19 @@ def signer_invite_token(deps: Deps, caller: Caller, signer_id: str) -> str:
 def send_invites(
     deps: Deps, caller: Caller, session_id: str, signer_ids: list[str]
 ) -> list[Problem]:
-    """SendSignerEmailInvites: (re)send invitations to the listed signers of a Sent session."""
+    """SendSignerEmailInvites: (re)send invitations to the listed signers of a Sent session;
+    a signer listed twice is invited once."""
+    intake.check_signer_list(deps.limits, "signerList", len(signer_ids))
+    signer_ids = list(dict.fromkeys(s.strip() for s in signer_ids))
     problems: list[Problem] = []
     with deps.uow() as uow:
         session = load_for_change(deps, uow, caller, session_id)
         lifecycle.ensure_allowed(session, Action.INVITE)
         client = client_of(uow, caller)
         for signer_id in signer_ids:
-            signer = session.signer(signer_id.strip())
+            signer = session.signer(signer_id)
             if signer is None:
-                problems.append(Problem("signer_not_found", {"signer_id": signer_id}))
+                problems.append(intake.signer_not_found(signer_id))
                 continue
             if signer.status not in (
                 SignerStatus.PENDING_INVITE,

@@ -17,7 +17,7 @@ from esign.domain.ports import FileRefused, PrepareRequest
 from esign.services import blob_gc, events
 from esign.services.commands import MergeFieldInput, TemplateFieldInput, TemplateInput
 from esign.services.context import Deps, new_id
-from esign.services.intake import content_kind, extension
+from esign.services.intake import KINDS, content_kind, extension
 
 FORM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MAX_FIELDS, MAX_MERGE_FIELDS, MAX_ITEMS = 2000, 500, 100
@@ -136,6 +136,11 @@ def _store_clean_pdf(deps: Deps, file_name: str, data: bytes) -> tuple[str, int,
     if len(data) > deps.limits.max_session_bytes:
         limit_mb = deps.limits.max_session_bytes // (1024 * 1024)
         raise ValidationFailed(field=where, reason=f"is larger than {limit_mb} MB")
+    if extension(file_name) not in KINDS:
+        raise ValidationFailed(
+            field="template.Document.FileName",
+            reason=f"must end in one of {', '.join(sorted(KINDS))} (the file's type)",
+        )
     try:
         content_type = content_kind(file_name, data)
         facts = deps.pdf.inspect(data) if content_type == PDF else None
