@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from esign.api.router import Dispatcher
 from esign.api.routes import ROUTES
 from esign.app import Runtime, build_app
 from tests.conftest import Api, FakeClock, pdf_document, signer, tiny_pdf
@@ -748,3 +749,34 @@ def test_half_of_a_surrogate_pair_becomes_a_replacement_character(api: Api) -> N
             headers={**api.headers, "Content-Type": "application/json"},
         )
         envelope_error(refused, 400, "invalid_json")
+
+
+def test_a_body_that_stops_arriving_is_answered_408(runtime: Runtime) -> None:
+    """A client that promises more body than it sends does not hold its connection for good."""
+    dispatcher = Dispatcher(runtime.deps, ROUTES, 1024 * 1024, threads=1, body_wait=0.2)
+    parts = [{"type": "http.request", "body": b'{"userName": ', "more_body": True}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if parts:
+            return parts.pop()
+        await asyncio.sleep(3600)  # the rest never comes
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/rest/v1/sessions",
+        "raw_path": b"/rest/v1/sessions",
+        "query_string": b"",
+        "headers": [(b"content-length", b"100"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 1000),
+    }
+    asyncio.run(asyncio.wait_for(dispatcher(scope, receive, send), 5))
+    assert sent[0]["status"] == 408
+    body = json.loads(sent[1]["body"])
+    assert body["ErrorCodes"] == ["request_timeout"]
+    assert body["Details"] == ["Error: The request body stopped arriving for 0.2 seconds."]

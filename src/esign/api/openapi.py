@@ -149,6 +149,7 @@ _TRANSPORT = {
     "400": _transport("The body is not JSON, or HTTP cannot be parsed (invalid_json, ...)"),
     "404": _transport("No such endpoint (ErrorCodes: not_found)"),
     "405": _transport("Another method is expected (ErrorCodes: method_not_allowed)"),
+    "408": _transport("The body stopped arriving for a minute (ErrorCodes: request_timeout)"),
     "413": _transport("The body is larger than the server takes (ErrorCodes: body_too_large)"),
     "415": _transport("The body is not JSON (ErrorCodes: unsupported_media_type)"),
     "429": _transport("Too many failed authentications; see Retry-After (rate_limited)"),

@@ -103,8 +103,18 @@ class Route:
 
 
 class Dispatcher:
-    def __init__(self, deps: Deps, routes: list[Route], max_body: int, threads: int = 8) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        routes: list[Route],
+        max_body: int,
+        threads: int = 8,
+        body_wait: float = 60.0,
+    ) -> None:
         self._deps = deps
+        # How long the body may pause between two of its parts: a client that promises more
+        # than it sends must not hold a connection (and its memory) for good.
+        self._body_wait = body_wait
         # Few threads: the work holds the GIL most of the time, and every thread more makes
         # each database call wait longer to take it back.
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="esign-request")
@@ -168,7 +178,10 @@ class Dispatcher:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self._body_wait)
+            except TimeoutError:
+                return _body_too_slow(self._body_wait)
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")
@@ -384,6 +397,17 @@ def _check_params(route: Route, ctx: Ctx) -> None:
             raise WireError(name, "must be a whole number")
         if len(ctx.params[name].lstrip("0")) > 9:  # and so no database offset overflows
             raise WireError(name, "is out of range")
+
+
+def _body_too_slow(wait: float) -> Response:
+    return encode.render(
+        encode.failure(
+            [f"Error: The request body stopped arriving for {wait:g} seconds."],
+            ["request_timeout"],
+        ),
+        408,
+        {"Connection": "close"},
+    )
 
 
 def _too_large(limit: int) -> Response:
