@@ -51,13 +51,16 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Any = None, migrate: bool = True) -> Runtime:
     startup.ready_data_dir(settings.data_dir)
     engine = startup.open_database(settings.database_url or sqlite_url(settings.data_dir))
+    generated = startup.key_file_to_make(settings)
     cipher = ServerCipher(startup.master_key(settings))
     if migrate:
         # Checked before too: a migration may encrypt with the key (a database that predates
         # the check, or a new one, has nothing to compare with yet).
-        startup.check_key(engine, cipher.digest)
+        startup.check_key(engine, cipher.digest, generated)
         startup.migrate(engine, cipher)
-    startup.check_key(engine, cipher.digest)
+    else:
+        startup.check_schema(engine)
+    startup.check_key(engine, cipher.digest, generated)
     limits = Limits(
         max_session_bytes=settings.max_session_mb * 1024 * 1024,
         max_pages=settings.max_pages,

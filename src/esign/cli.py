@@ -29,6 +29,7 @@ from esign.domain.jobs import shown_url
 from esign.domain.model import AnchorOffset, Template
 from esign.services import adjustments, clients, queries, templates
 from esign.services.commands import TemplateInput
+from esign.storage.migrate import revisions
 
 log = logging.getLogger("esign")
 
@@ -510,7 +511,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _migrated(args: argparse.Namespace, rt: Runtime) -> int:
-    print("database schema is up to date")
+    found, _ = revisions(rt.engine)
+    print(f"database schema is up to date (revision {found})")
     return 0
 
 

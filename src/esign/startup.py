@@ -22,7 +22,7 @@ from esign.domain.ports import Cipher
 from esign.identity.crypto import load_or_create_master_key
 from esign.jobs.queue import make_huey
 from esign.storage.database import make_engine
-from esign.storage.migrate import upgrade
+from esign.storage.migrate import revisions, upgrade
 from esign.storage.server_state import key_matches
 
 _SCHEMES = ("sqlite", "postgresql")
@@ -67,21 +67,47 @@ def migrate(engine: Engine, cipher: Cipher) -> None:
         raise SettingsError(f"cannot use the database {where}: {reason}") from None
 
 
-def check_key(engine: Engine, digest: Callable[[str], str]) -> None:
+def check_schema(engine: Engine) -> None:
+    """A process that does not migrate (--no-migrate) must find the schema its code expects:
+    on an older one it would misread what the migration has not yet moved (decision 0046)."""
+    try:
+        found, wanted = revisions(engine)
+    except SQLAlchemyError as exc:
+        reason = _first_line(exc)
+        raise SettingsError(f"cannot read the database's schema revision: {reason}") from None
+    if found != wanted:
+        raise SettingsError(
+            f"the database schema is at revision {found or 'none'} and this esign needs "
+            f"{wanted}: run `esign migrate` first (or start without --no-migrate)"
+        )
+
+
+def check_key(engine: Engine, digest: Callable[[str], str], generated: Path | None = None) -> None:
     """Every process of an installation must hold the same secret key: with another one its
-    tokens, signer links and audit seals would mean nothing to the others."""
+    tokens, signer links and audit seals would mean nothing to the others. `generated`: the
+    key file this start made, removed when refused (it would refuse every later start)."""
     try:
         same = key_matches(engine, digest(_KEY_CHECK_TEXT))
     except SQLAlchemyError:  # a schema not migrated yet (--no-migrate): nothing to compare
         return
     if not same:
+        removed = ""
+        if generated is not None:
+            generated.unlink(missing_ok=True)
+            removed = f"; the key file {generated} this start made was removed"
         raise SettingsError(
             "the database was set up with another secret key: give this process the key "
-            "of the first one (ESIGN_SECRET_KEY, or a copy of its data dir's secret.key)"
+            "of the first one (ESIGN_SECRET_KEY, or a copy of its data dir's secret.key)" + removed
         )
 
 
 _KEY_CHECK_TEXT = "esign secret key check"
+
+
+def key_file_to_make(settings: Settings) -> Path | None:
+    """The key file master_key will generate, if it will (no key given, no file yet)."""
+    path = settings.data_dir / "secret.key"
+    return None if settings.secret_key or path.exists() else path
 
 
 def master_key(settings: Settings) -> bytes:

@@ -916,3 +916,19 @@ def test_a_login_checks_a_password_whether_or_not_the_user_exists(api: Api) -> N
         answer = http.get(f"/rest/v1/tokenusernamepassword/{username}/pw-salt", headers=header)
         assert error_of(answer.json())[1] == ["invalid_user_account"]
         assert hasher.checks - before == 1, username
+
+
+def test_a_user_sent_back_as_read_keeps_a_name_an_older_check_let_in(api: Api) -> None:
+    made = new_user(api, "jo.agent@acme.example.com")
+    with api.rt.deps.uow() as uow:
+        user = uow.users.get(api.client_id, made["SystemUserId"])
+        assert user is not None
+        user.username = "jo..agent@acme.example.com"  # refused by today's check (0050)
+        uow.users.update(user)
+        uow.commit()
+    read = api.get(f"/rest/v1/users/{made['SystemUserId']}")["Users"][0]
+    answer = api.put("/rest/v1/users", {"user": {**read, "JobTitle": "Broker"}})
+    assert answer["Message"] == "Success", answer
+    assert answer["Users"][0]["JobTitle"] == "Broker"
+    renamed = api.put("/rest/v1/users", {"user": {**read, "Username": "jo@agent..example.com"}})
+    assert renamed["ErrorCodes"] == ["validation_failed"]

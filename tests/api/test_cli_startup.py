@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from alembic import command
 
 from esign import cli
 from esign.config import Settings
+from esign.storage.database import make_engine
+from esign.storage.migrate import alembic_config
 
 
 def _free_port() -> str:
@@ -149,3 +153,48 @@ def test_the_first_start_curl_line_reaches_a_server_on_every_address() -> None:
     assert cli._local_url("0.0.0.0", 8080) == "http://127.0.0.1:8080"
     assert cli._local_url("::1", 81) == "http://[::1]:81"
     assert cli._local_url("10.0.0.5", 81) == "http://10.0.0.5:81"
+
+
+def test_a_refused_start_leaves_no_key_file_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copy of the database without its key file: the start is refused, and the key it
+    generated goes too (it would refuse every later start, the right key file copied in or
+    not)."""
+    for name in ("ESIGN_DATABASE_URL", "ESIGN_REDIS_URL", "ESIGN_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    first, copy = tmp_path / "first", tmp_path / "copy"
+    assert cli.main(["migrate", "--data-dir", str(first)]) == 0
+    copy.mkdir()
+    for part in first.glob("esign.db*"):  # (with its write-ahead log)
+        shutil.copy(part, copy / part.name)
+    assert cli.main(["migrate", "--data-dir", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert "another secret key" in err and "this start made was removed" in err, err
+    assert not (copy / "secret.key").exists()
+    shutil.copy(first / "secret.key", copy / "secret.key")
+    assert cli.main(["migrate", "--data-dir", str(copy)]) == 0
+    assert "up to date (revision " in capsys.readouterr().out
+
+
+def test_a_process_that_does_not_migrate_needs_the_schema_of_its_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--no-migrate` on an older schema would misread what the migration has not moved yet
+    (a worker refusing webhook deliveries whose secret was not sealed yet, say)."""
+    for name in ("ESIGN_DATABASE_URL", "ESIGN_REDIS_URL", "ESIGN_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    where = ["--data-dir", str(tmp_path)]
+    assert cli.main(["clients", "list", "--no-migrate", *where]) == 2
+    assert "schema is at revision none" in capsys.readouterr().err
+    assert cli.main(["migrate", *where]) == 0
+    engine = make_engine(f"sqlite:///{tmp_path / 'esign.db'}")
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+    engine.dispose()
+    assert cli.main(["clients", "list", "--no-migrate", *where]) == 2
+    err = capsys.readouterr().err
+    assert "at revision 0004 and this esign needs 0005: run `esign migrate` first" in err, err
+    assert cli.main(["clients", "list", *where]) == 0

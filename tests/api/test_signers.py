@@ -20,6 +20,7 @@ from tests.api.session_helpers import (
     force_status,
     get_session,
     load,
+    mutate,
     new_session,
     set_signer_status,
     signer_statuses,
@@ -186,6 +187,9 @@ def test_send_invites_reports_each_refused_signer(api: Api, runtime: Runtime) ->
     answer = invite(api, sid, "ghost-signer", who["Buyer 2"])
     assert answer["Message"] == "Error" and answer["ReturnValue"] == "False"
     assert answer["ErrorCodes"] == ["signer_not_found", "signer_finished"]
+    for twice in (["ghost-signer"] * 2, ["", ""]):  # (listed twice, refused once)
+        answer = invite(api, sid, *twice)
+        assert answer["Message"] == "Error" and answer["ReturnValue"] == "False", answer
 
 
 def test_send_invites_only_in_sent(api: Api, runtime: Runtime) -> None:
@@ -376,13 +380,13 @@ def test_first_signer_makes_the_owner_sign_first(api: Api) -> None:
         for g in get_session(api, sid)["Signers"]
     ]
     assert got == [
-        ("Owner", api.username, "Admin", "Acme", 1),
+        ("Session Owner", api.username, "Admin", "Acme", 1),
         ("Seller 1", "seller1@example.com", "Pat", "Doe", 2),
         ("Buyer 1", "buyer1@example.com", "Pat", "Doe", 3),
     ]
     start(api, sid)
     invited = [g["SignerRole"] for g in get_session(api, sid)["Signers"] if g["StatusCode"] == 2]
-    assert invited == ["Owner"]  # sequential: the owner's turn comes first
+    assert invited == ["Session Owner"]  # sequential: the owner's turn comes first
 
 
 def test_first_signer_adds_no_one_when_the_owner_already_signs(api: Api) -> None:
@@ -447,3 +451,25 @@ def test_a_listed_signer_without_signer_id_is_named_so(api: Api) -> None:
     assert_error(invite(api, sid, ""), "A signer in the list has no SignerId")
     answer = update_signers(api, sid, [{"FirstName": "x"}])
     assert answer["Details"] == ["Error: A signer in the list has no SignerId."]
+
+
+def test_records_an_older_check_let_in_can_still_be_updated(api: Api, runtime: Runtime) -> None:
+    """A signer whose address today's check refuses (decision 0050) still takes a new phone
+    number; re-sending the password it has records nothing."""
+    sid = started(api, signers=TWO)
+    who = ids(api, sid)
+
+    def older(s: Any) -> None:
+        s.signers[0].email = "jo..agent@example.com"
+
+    mutate(runtime, api, sid, older)
+    phone = {"SignerId": who["Seller 1"], "AuthenticationSettings": {"SMSPhoneNumber": "555"}}
+    assert update_signers(api, sid, [phone])["Details"] == []
+    assert load(runtime, api, sid).signers[0].sms_phone_number == "555"
+    bad = update_signers(api, sid, [{"SignerId": who["Seller 1"], "EmailAddress": "x@b..com"}])
+    assert bad["ErrorCodes"] == ["signer_invalid"]
+    password = {"SignerId": who["Buyer 1"], "AuthenticationSettings": {"Password": "pw-123456"}}
+    update_signers(api, sid, [password])
+    events = len(api.get(f"{S}/{sid}/actionlogs")["ActionLogs"])
+    assert update_signers(api, sid, [password] * 3)["Details"] == []
+    assert len(api.get(f"{S}/{sid}/actionlogs")["ActionLogs"]) == events

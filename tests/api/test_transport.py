@@ -100,10 +100,10 @@ def test_wrong_method_is_405_with_allow(api: Api) -> None:
     assert "DELETE" in body["Details"][0]
     response = api.http.post("/rest/v1/sessions/abc", headers=api.headers, json={})
     envelope_error(response, 405, "method_not_allowed")
-    assert response.headers["Allow"] == "DELETE, GET"
+    assert response.headers["Allow"] == "DELETE, GET, HEAD"
     response = api.http.patch("/rest/v1/users", headers=api.headers, json={})
     envelope_error(response, 405, "method_not_allowed")
-    assert response.headers["Allow"] == "GET, POST, PUT"
+    assert response.headers["Allow"] == "GET, HEAD, POST, PUT"
 
 
 def test_unparseable_json_is_400(api: Api) -> None:
@@ -742,6 +742,10 @@ def test_half_of_a_surrogate_pair_becomes_a_replacement_character(api: Api) -> N
     assert answer["Message"] == "Success", answer
     info = answer["Sessions"][0]["SessionInfo"]
     assert (info["Title"], info["Description"]) == ("Offer \ufffd", "ok 😀")
+    # What was kept is found again by its UTF-8 (U+FFFD is text; only bytes that are no
+    # UTF-8 are refused in a path).
+    found = api.get(f"/rest/v1/users/{api.username}/transactions/TX%EF%BF%BD")
+    assert found["Message"] == "Success" and found["Sessions"] == [], found
     for still_bad in (b'{"a": "\\ud800", "b": NaN}', b'{"a": "\\udc00"' + b"]" * 3):
         refused = api.http.post(
             "/rest/v1/sessions",

@@ -352,6 +352,23 @@ def test_malformed_properties_name_the_place(value: Any, path: str) -> None:
     assert err.path == path
 
 
+def test_numbers_in_maps_keep_their_usual_text() -> None:
+    """Only text members refuse decimals (their digits matter: TransactionId); a value in a
+    map is a price or a rate, kept as it reads."""
+    got = decode(
+        wire.SIGNER,
+        {
+            "MergeFieldMapping": {"Price": 450000.5, "Rate": 1e-3},
+            "Contact": {"Price": 450000.5},
+            "Properties": [{"Key": "k", "Value": 2.5}],
+        },
+        "s",
+    )
+    assert got["MergeFieldMapping"] == {"Price": "450000.5", "Rate": "0.001"}
+    assert got["Contact"] == {"Price": "450000.5"}
+    assert got["Properties"] == [("k", "2.5")]
+
+
 def test_merge_field_mapping_is_a_map_whose_keys_keep_their_case() -> None:
     got = decode(
         wire.SIGNER,

@@ -304,6 +304,8 @@ def _value_text(value: Any, path: str) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):  # a value in a map (a price, a rate): its usual text
+        value = repr(value)
     return _str(STR, value, path)
 
 

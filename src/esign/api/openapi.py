@@ -93,7 +93,7 @@ _TEXT = {"type": "string"}
 _QUERY_TYPES: dict[str, dict[str, Any]] = {
     "pageSize": {"type": "integer"},
     "pageNum": {"type": "integer"},
-    "width": {"type": "integer", "minimum": 100, "maximum": 2000},
+    "width": {"type": "integer", "description": "pixels; brought within 100..2000"},
     "purgeNow": {"type": "boolean", "description": "true/false (also 1/0, yes/no)"},
 }
 

@@ -148,7 +148,9 @@ class Dispatcher:
         wanted = "GET" if method == "HEAD" else method  # (uvicorn sends a HEAD no body)
         chosen = next(((r, m) for r, m in matches if r.method == wanted), None)
         if chosen is None:
-            return method_not_allowed(method, ", ".join(sorted({r.method for r, _ in matches})))
+            allowed = {r.method for r, _ in matches}
+            allowed |= {"HEAD"} if "GET" in allowed else set()
+            return method_not_allowed(method, ", ".join(sorted(allowed)))
         route, match = chosen
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         raw = await self._read_body(headers, receive)
@@ -158,7 +160,7 @@ class Dispatcher:
         client = scope.get("client")
         ctx = Ctx(
             deps=self._deps,
-            params={k: _param(k, unquote(v)) for k, v in match.groupdict().items()},
+            params={k: _param(k, _unquoted(v)) for k, v in match.groupdict().items()},
             query=_query(query) if query else {},
             headers=headers,
             body={},
@@ -175,24 +177,21 @@ class Dispatcher:
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_body:
             return _too_large(self._max_body)
-        chunks: list[bytes] = []
-        size = 0
-        while True:
+        if declared in ("", "0") and "transfer-encoding" not in headers:
+            gathered = await self._gather(receive, None)  # no body announced: no timer
+        else:
+            loop = asyncio.get_running_loop()
             try:
-                message = await asyncio.wait_for(receive(), self._body_wait)
+                async with asyncio.timeout(None) as watch:
+                    # Each part moves the deadline on: a slow upload is fine, a stalled one not.
+                    gathered = await self._gather(
+                        receive, lambda: watch.reschedule(loop.time() + self._body_wait)
+                    )
             except TimeoutError:
                 return _body_too_slow(self._body_wait)
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            if chunk:
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > self._max_body:
-                    return _too_large(self._max_body)
-            if not message.get("more_body", False):
-                break
-        raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if not isinstance(gathered, list):
+            return gathered
+        raw = gathered[0] if len(gathered) == 1 else b"".join(gathered)
         if not raw or raw.isspace():  # (no stripped copy of a large body)
             return b""
         ctype = headers.get("content-type", "application/json").lower()
@@ -209,6 +208,27 @@ class Dispatcher:
             # whatever "utf-16" alone would mean elsewhere.
             raw = (b"\xfe\xff" if "utf-16be" in ctype else b"\xff\xfe") + raw
         return raw
+
+    async def _gather(
+        self, receive: Receive, before_each: Callable[[], None] | None
+    ) -> list[bytes] | Response | None:
+        """The body's parts; the answer refusing it; None when the client went away."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            if before_each is not None:
+                before_each()
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            if chunk:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self._max_body:
+                    return _too_large(self._max_body)
+            if not message.get("more_body", False):
+                return chunks
 
     def _load(self, raw: bytes) -> Any:
         """The JSON body (parsed here, in the worker thread: one hop per request), or the
@@ -319,15 +339,25 @@ def _not_json(why: str) -> Response:
     )
 
 
+# Bytes that are no UTF-8 become lone surrogates (which no UTF-8 text holds) rather than
+# U+FFFD (which text may hold): so they can be told apart, and refused (_check_params).
+_UNDECODED_AS = "surrogateescape"
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _unquoted(value: str) -> str:
+    return unquote(value, errors=_UNDECODED_AS)
+
+
 def _query(raw: bytes) -> dict[str, str]:
     """The query's values, keys lower-cased. In `username` a "+" is a plus sign: the vendor's
     clients build URLs by concatenation, and an e-mail address such as x+tag@example.com must
     arrive whole (no username holds a space). Elsewhere "+" is a space, as HttpUtility's
     UrlEncode writes one in a returnUrl."""
     text = raw.decode("latin-1")
-    query = {k.lower(): v for k, v in parse_qsl(text, keep_blank_values=True)}
+    query = {k.lower(): v for k, v in parse_qsl(text, True, errors=_UNDECODED_AS)}
     if "username" in query:
-        literal = parse_qsl(text.replace("+", "%2B"), keep_blank_values=True)
+        literal = parse_qsl(text.replace("+", "%2B"), True, errors=_UNDECODED_AS)
         query["username"] = next(v for k, v in reversed(literal) if k.lower() == "username")
     return query
 
@@ -381,7 +411,7 @@ def _raw_path(scope: Scope) -> str:
     """The path as sent, still percent-encoded: an encoded slash inside a value (a FormId of
     "a%2Fb") is part of that value, not a separator. Values are decoded once matched."""
     raw = scope.get("raw_path")
-    path = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(scope["path"])
+    path = raw.decode("utf-8", _UNDECODED_AS) if isinstance(raw, bytes) else str(scope["path"])
     return path.partition("?")[0]
 
 
@@ -390,7 +420,7 @@ def _check_params(route: Route, ctx: Ctx) -> None:
     for name, value in (*ctx.params.items(), *ctx.query.items()):
         if "\x00" in value:
             raise WireError(name, "contains a NUL character")
-        if "\ufffd" in value:  # what a byte sequence that is no UTF-8 was decoded to
+        if _UNDECODED.search(value):
             raise WireError(name, "is not UTF-8 (percent-encode the text's UTF-8 bytes)")
     for name in route.int_params:
         if not _WHOLE_NUMBER.fullmatch(ctx.params[name]):

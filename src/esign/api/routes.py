@@ -380,12 +380,12 @@ def signer_token(ctx: Ctx) -> dict[str, Any]:
 
 def send_invites(ctx: Ctx) -> dict[str, Any]:
     listed = [wire.signer_input(s) for s in ctx.body.get("signerList", [])]
-    problems = signers.send_invites(
+    problems, invited = signers.send_invites(
         ctx.deps, ctx.who, _need(ctx, "signingSessionId"), [s.signer_id or "" for s in listed]
     )
     lines = problem_lines(problems)
-    if lines and len(lines) == len(listed):
-        return encode.failure(lines, [p.code for p in problems])
+    if problems and not invited:
+        return encode.failure(lines, problem_codes(problems))
     return encode.success("True", lines, ErrorCodes=problem_codes(problems))
 
 

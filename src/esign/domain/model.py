@@ -23,7 +23,7 @@ from esign.domain.enums import (
 NO_ID = "00000000-0000-0000-0000-000000000000"
 
 # The role of a session's owner when SessionInfo.FirstSigner makes them its first signer.
-OWNER_ROLE = "Owner"
+OWNER_ROLE = "Session Owner"
 DEFAULT_ROLES = (
     *(f"Seller {n}" for n in range(1, 5)),
     *(f"Buyer {n}" for n in range(1, 5)),

@@ -12,7 +12,7 @@ from esign.domain.model import ApiKey, Client, User
 from esign.domain.ports import UnitOfWork
 from esign.services import events, recent, users, webhooks
 from esign.services.context import Deps, new_id
-from esign.services.intake import EMAIL
+from esign.services.intake import is_email_address
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ def create_client(deps: Deps, name: str, admin_email: str) -> NewClient:
     if not name.strip():
         raise ValidationFailed(field="--name", reason="is required")
     email = admin_email.strip().lower()
-    if not EMAIL.match(email):
+    if not is_email_address(email):
         raise ValidationFailed(field="--admin-email", reason="must be an e-mail address")
     now = deps.clock.now()
     client = Client(id=new_id(), name=name.strip(), created_at=now)
@@ -213,7 +213,7 @@ def add_user(
 ) -> User:
     client = _client(deps, client_id)
     email = username.strip().lower()
-    if not EMAIL.match(email):
+    if not is_email_address(email):
         raise ValidationFailed(field="--username", reason="must be an e-mail address")
     if len(password) < 8:
         raise ValidationFailed(field="--password", reason="must be at least 8 characters")

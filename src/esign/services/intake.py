@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
@@ -22,14 +22,43 @@ from esign.domain.ports import FileRefused, UnitOfWork
 from esign.services.commands import DocumentInput, SignerInput
 from esign.services.context import Deps, Limits, new_id
 
-# An address mail can be sent to: dot-separated words before the @ (no empty one), a domain
-# name after it (labels of letters, digits and inner hyphens, any script; a top-level label
-# of two or more). No quoted local parts or address literals (x@[127.0.0.1]): no agent's
-# client sends them, and a trailing dot would make a second spelling of one mailbox.
-_WORD = r"[^@\s,;:<>()\[\]\\\".]+"
-_LABEL = r"[^\W_](?:(?:[^\W_]|-)*[^\W_])?"
-_TOP = r"[^\W\d_](?:[^\W_]|-)*[^\W_]"
-EMAIL = re.compile(rf"^{_WORD}(?:\.{_WORD})*@(?:{_LABEL}\.)+{_TOP}\Z")
+
+def is_email_address(text: str) -> bool:
+    """An address mail can be sent to (decision 0050): dot-separated words before the @ (no
+    empty one, nothing invisible), a domain name after it (labels of letters, digits, marks
+    and inner hyphens, any script; a top-level label of two or more, not starting with a
+    digit). No quoted local parts or address literals (x@[127.0.0.1]): no agent's client
+    sends them, and a trailing dot would make a second spelling of one mailbox."""
+    local, at, domain = text.rpartition("@")
+    if not at or not local or "@" in local:
+        return False
+    labels = domain.split(".")
+    return (
+        all(word and all(map(_in_local_part, word)) for word in local.split("."))
+        and len(labels) >= 2
+        and all(map(_is_label, labels))
+        and len(labels[-1]) >= 2
+        and not labels[-1][0].isdigit()
+    )
+
+
+def _in_local_part(char: str) -> bool:
+    # (isprintable is False for control and format characters: a zero-width space or a soft
+    # hyphen would make a second user that looks like the first.)
+    return char.isprintable() and not char.isspace() and char not in _NOT_IN_LOCAL_PART
+
+
+_NOT_IN_LOCAL_PART = frozenset(',;:<>()[]\\"')
+
+
+def _is_label(label: str) -> bool:
+    return (
+        bool(label)
+        and label[0].isalnum()
+        and label[-1] != "-"
+        and all(c.isalnum() or c == "-" or unicodedata.category(c)[0] == "M" for c in label)
+    )
+
 
 # What each accepted extension must look like inside (type by content, not by name).
 _PDF = (PDF, (b"%PDF-",))
@@ -284,7 +313,7 @@ def place_documents(
 
 
 def signer_problem(item: SignerInput) -> Problem | None:
-    if not item.last_name.strip() or not EMAIL.match(item.email.strip()):
+    if not item.last_name.strip() or not is_email_address(item.email.strip()):
         return Problem("signer_invalid", {"signer": _who(item)})
     if not item.role.strip():
         return Problem("signer_no_role", {"signer": _who(item)})

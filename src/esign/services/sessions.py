@@ -221,7 +221,7 @@ def create_session(deps: Deps, caller: Caller, username: str, cmd: SessionInput)
 
 
 def _owner_first(given: list[SignerInput], owner_user: User) -> list[SignerInput]:
-    """SessionInfo.FirstSigner (reference §3.2): the owner signs first, as role "Owner",
+    """SessionInfo.FirstSigner (reference §3.2): the owner signs first, as role "Session Owner",
     and everyone given after them (decision 0048). An owner already among them stays as given."""
     email = owner_user.username.strip().lower()
     if any(s.email.strip().lower() == email for s in given):
@@ -568,8 +568,12 @@ def signer_updates(
                 email=item.email or signer.email,
                 role=signer.role,
             )
-            problem = intake.signer_problem(merged)
-            if problem:
+            # Checked when the name or address changes: a phone number alone may be updated
+            # on a signer an older, laxer check let in.
+            identity = (merged.last_name, merged.email.strip())
+            if identity != (signer.last_name, signer.email) and (
+                problem := intake.signer_problem(merged)
+            ):
                 problems.append(problem)
                 continue
             before = _contact_details(signer)
@@ -579,7 +583,7 @@ def signer_updates(
                 signer.sms_phone_number = item.sms_phone_number
             if item.contact:
                 signer.contact = dict(item.contact)
-            if item.password:
+            if item.password and not _same_password(deps, item.password, signer.password_hash):
                 signer.password_hash = deps.passwords.hash(item.password)
             if _contact_details(signer) == before:
                 continue  # nothing changed: nothing to record
@@ -596,6 +600,11 @@ def signer_updates(
             uow.sessions.save(session)
             uow.commit()
     return SessionResult(session, problems)
+
+
+def _same_password(deps: Deps, password: str, hashed: str | None) -> bool:
+    # (A new hash has a new salt: hashing the same password again would look like a change.)
+    return hashed is not None and deps.passwords.verify(password, hashed)
 
 
 def _contact_details(signer: Signer) -> tuple[object, ...]:

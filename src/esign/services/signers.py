@@ -70,9 +70,9 @@ def signer_invite_token(deps: Deps, caller: Caller, signer_id: str) -> str:
 
 def send_invites(
     deps: Deps, caller: Caller, session_id: str, signer_ids: list[str]
-) -> list[Problem]:
+) -> tuple[list[Problem], int]:
     """SendSignerEmailInvites: (re)send invitations to the listed signers of a Sent session;
-    a signer listed twice is invited once."""
+    a signer listed twice is invited once. The problems, and how many were invited."""
     intake.check_signer_list(deps.limits, "signerList", len(signer_ids))
     signer_ids = list(dict.fromkeys(s.strip() for s in signer_ids))
     problems: list[Problem] = []
@@ -107,7 +107,8 @@ def send_invites(
             )
             if changed:
                 events.signer_status_changed(deps, uow, client, session, signer)
-        if len(problems) < len(signer_ids):  # a request refused as a whole writes nothing
+        invited = len(signer_ids) - len(problems)
+        if invited:  # a request refused as a whole writes nothing
             uow.sessions.save(session)
             uow.commit()
-    return problems
+    return problems, invited

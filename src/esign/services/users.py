@@ -11,7 +11,7 @@ from esign.domain.model import User
 from esign.domain.ports import UnitOfWork
 from esign.services import events, recent
 from esign.services.context import Caller, Deps, new_id
-from esign.services.intake import EMAIL
+from esign.services.intake import is_email_address
 
 
 @dataclass(slots=True)
@@ -69,7 +69,7 @@ def _password(deps: Deps, given: UserInput, salt: str) -> str | None:
 
 def _username(value: str | None, field: str = "user.Username") -> str:
     name = (value or "").strip().lower()
-    if not EMAIL.match(name):
+    if not is_email_address(name):
         raise ValidationFailed(field=field, reason="must be an e-mail address")
     if len(name) > 254 or len(name.partition("@")[0]) > 64:  # RFC 5321's limits
         raise ValidationFailed(field=field, reason="is longer than an e-mail address may be")
@@ -174,7 +174,9 @@ def update_user(
         if user.id != caller.user_id or changes_status:
             caller.ensure_admin()
         renaming = old_username is not None or bool(given.system_user_id)
-        if renaming and given.username:
+        # (A user sent back as it was read keeps its name, even one an older, laxer check let
+        # in: only a new name must pass today's check.)
+        if renaming and given.username and given.username.strip().lower() != user.username:
             new_name = _username(given.username)
             other = uow.users.find_by_username(caller.client_id, new_name)
             if other is not None and other.id != user.id:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
 from esign.storage.database import WRITE_OPTION
@@ -36,3 +38,11 @@ def upgrade(
             conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def revisions(engine: Engine) -> tuple[str | None, str]:
+    """The database's schema revision (None before the first migration) and this code's."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision(), head

@@ -27,9 +27,9 @@ def upgrade() -> None:
     protect: Callable[[str, str], str] | None = context.config.attributes.get("protect")
     bind = op.get_bind()
     for client_id, settings in bind.execute(sa.select(_clients.c.id, _clients.c.settings)):
-        plain = settings.pop("webhook_secret", None)
-        if plain is None and "webhook_secret" not in settings:
+        if "webhook_secret" not in settings:
             continue
+        plain = settings.pop("webhook_secret")
         if plain:
             if protect is None:
                 raise RuntimeError(
