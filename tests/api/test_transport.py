@@ -721,6 +721,9 @@ def test_percent_encoding_that_is_no_utf8_is_refused_naming_the_value(api: Api) 
             "Error: category is not UTF-8 (percent-encode the text's UTF-8 bytes)."
         ], answer
     assert api.get("/rest/v1/anchoradjustments")["Categories"] == []
+    for odd_name in ("%FF=1", "%FF=%FF"):  # a query name that is no UTF-8 names nothing
+        odd = api.get(f"/rest/v1/users?username={api.username}&{odd_name}")
+        assert odd["Message"] in ("Success", "Error") and "ErrorCodes" in odd, odd
     query = api.get("/rest/v1/users?username=a%FF@example.com")
     assert query["ErrorCodes"] == ["invalid_request"] and "username" in query["Details"][0]
     fine = api.put("/rest/v1/anchoradjustments/caf%C3%A9", {"Adjustments": {"sig": {"X": 1}}})

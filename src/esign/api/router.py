@@ -349,13 +349,19 @@ def _unquoted(value: str) -> str:
     return unquote(value, errors=_UNDECODED_AS)
 
 
+def _text(name: str) -> str:
+    return _UNDECODED.sub("\ufffd", name)
+
+
 def _query(raw: bytes) -> dict[str, str]:
     """The query's values, keys lower-cased. In `username` a "+" is a plus sign: the vendor's
     clients build URLs by concatenation, and an e-mail address such as x+tag@example.com must
     arrive whole (no username holds a space). Elsewhere "+" is a space, as HttpUtility's
     UrlEncode writes one in a returnUrl."""
     text = raw.decode("latin-1")
-    query = {k.lower(): v for k, v in parse_qsl(text, True, errors=_UNDECODED_AS)}
+    # (A name is looked up, never kept: one that is no UTF-8 names nothing and may be named
+    # in an answer, so it is made text.)
+    query = {_text(k).lower(): v for k, v in parse_qsl(text, True, errors=_UNDECODED_AS)}
     if "username" in query:
         literal = parse_qsl(text.replace("+", "%2B"), True, errors=_UNDECODED_AS)
         query["username"] = next(v for k, v in reversed(literal) if k.lower() == "username")
