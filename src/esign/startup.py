@@ -11,6 +11,7 @@ import binascii
 from collections.abc import Callable
 from pathlib import Path
 
+from alembic.util import CommandError
 from huey import Huey
 from redis.exceptions import RedisError
 from sqlalchemy import Engine
@@ -61,10 +62,23 @@ def open_database(url: str) -> Engine:
 def migrate(engine: Engine, cipher: Cipher) -> None:
     try:
         upgrade(engine, cipher.digest, cipher.protect)
+    except CommandError:  # a revision this code does not know: a newer esign migrated it
+        found = _found_revision(engine)
+        raise SettingsError(
+            f"the database schema is at revision {found}, which this esign does not know: "
+            "a newer esign set it up; run that version (or restore a backup from before it)"
+        ) from None
     except SQLAlchemyError as exc:
         where = engine.url.render_as_string(hide_password=True)
         reason = _first_line(getattr(exc, "orig", None) or exc)
         raise SettingsError(f"cannot use the database {where}: {reason}") from None
+
+
+def _found_revision(engine: Engine) -> str:
+    try:
+        return str(revisions(engine)[0])
+    except SQLAlchemyError:
+        return "unknown"
 
 
 def check_schema(engine: Engine) -> None:

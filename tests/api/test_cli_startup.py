@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from sqlalchemy import text
 
 from esign import cli
 from esign.config import Settings
@@ -198,3 +199,22 @@ def test_a_process_that_does_not_migrate_needs_the_schema_of_its_code(
     err = capsys.readouterr().err
     assert "at revision 0004 and this esign needs 0005: run `esign migrate` first" in err, err
     assert cli.main(["clients", "list", *where]) == 0
+
+
+def test_a_database_a_newer_esign_migrated_is_named_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rollback to this version after a newer one migrated: one line saying so."""
+    for name in ("ESIGN_DATABASE_URL", "ESIGN_REDIS_URL", "ESIGN_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    where = ["--data-dir", str(tmp_path)]
+    assert cli.main(["migrate", *where]) == 0
+    capsys.readouterr()
+    engine = make_engine(f"sqlite:///{tmp_path / 'esign.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    assert cli.main(["clients", "list", *where]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert "schema is at revision 9999, which this esign does not know" in err, err
