@@ -23,6 +23,12 @@ from esign.storage.database import make_engine
 from esign.storage.migrate import alembic_config
 
 
+def _local_installation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite in the data dir with its own key file, whatever the run's environment says."""
+    for name in ("ESIGN_DATABASE_URL", "ESIGN_REDIS_URL", "ESIGN_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def _free_port() -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -74,8 +80,7 @@ def test_a_bad_setting_is_one_line_and_status_2(
     expected: str,
 ) -> None:
     (tmp_path / "afile").write_text("not a folder")
-    for name in ("ESIGN_DATABASE_URL", "ESIGN_REDIS_URL", "ESIGN_SECRET_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    _local_installation(monkeypatch)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     args = [_free_port() if a == "FREE" else a for a in args]
@@ -91,8 +96,7 @@ def test_a_process_with_another_secret_key_is_stopped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Its tokens, links and audit seals would mean nothing to the installation's others."""
-    for name in ("ESIGN_DATABASE_URL", "ESIGN_REDIS_URL", "ESIGN_SECRET_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    _local_installation(monkeypatch)
     where = ["--data-dir", str(tmp_path)]
     assert cli.main(["migrate", *where]) == 0  # the first process records its key
     monkeypatch.setenv("ESIGN_SECRET_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
@@ -162,8 +166,7 @@ def test_a_refused_start_leaves_no_key_file_of_its_own(
     """A copy of the database without its key file: the start is refused, and the key it
     generated goes too (it would refuse every later start, the right key file copied in or
     not)."""
-    for name in ("ESIGN_DATABASE_URL", "ESIGN_REDIS_URL", "ESIGN_SECRET_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    _local_installation(monkeypatch)
     first, copy = tmp_path / "first", tmp_path / "copy"
     assert cli.main(["migrate", "--data-dir", str(first)]) == 0
     copy.mkdir()
@@ -183,8 +186,7 @@ def test_a_process_that_does_not_migrate_needs_the_schema_of_its_code(
 ) -> None:
     """`--no-migrate` on an older schema would misread what the migration has not moved yet
     (a worker refusing webhook deliveries whose secret was not sealed yet, say)."""
-    for name in ("ESIGN_DATABASE_URL", "ESIGN_REDIS_URL", "ESIGN_SECRET_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    _local_installation(monkeypatch)
     where = ["--data-dir", str(tmp_path)]
     assert cli.main(["clients", "list", "--no-migrate", *where]) == 2
     assert "schema is at revision none" in capsys.readouterr().err
@@ -205,8 +207,7 @@ def test_a_database_a_newer_esign_migrated_is_named_not_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A rollback to this version after a newer one migrated: one line saying so."""
-    for name in ("ESIGN_DATABASE_URL", "ESIGN_REDIS_URL", "ESIGN_SECRET_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    _local_installation(monkeypatch)
     where = ["--data-dir", str(tmp_path)]
     assert cli.main(["migrate", *where]) == 0
     capsys.readouterr()

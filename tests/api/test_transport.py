@@ -227,15 +227,7 @@ def test_a_client_gone_before_its_body_arrived_gets_no_answer_and_nothing_is_mad
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/rest/v1/sessions",
-        "raw_path": b"/rest/v1/sessions",
-        "query_string": b"",
-        "headers": [(b"authorization", api.token.encode())],
-        "client": ("127.0.0.1", 5000),
-    }
+    scope = _create_session_scope([(b"authorization", api.token.encode())])
     asyncio.run(app(scope, receive, send))
     assert sent == []
     after = api.get("/rest/v1/sessions/lite", params={"userName": api.username})
@@ -773,17 +765,24 @@ def test_a_body_that_stops_arriving_is_answered_408(runtime: Runtime) -> None:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/rest/v1/sessions",
-        "raw_path": b"/rest/v1/sessions",
-        "query_string": b"",
-        "headers": [(b"content-length", b"100"), (b"content-type", b"application/json")],
-        "client": ("127.0.0.1", 1000),
-    }
+    scope = _create_session_scope(
+        [(b"content-length", b"100"), (b"content-type", b"application/json")]
+    )
     asyncio.run(asyncio.wait_for(dispatcher(scope, receive, send), 5))
     assert sent[0]["status"] == 408
     body = json.loads(sent[1]["body"])
     assert body["ErrorCodes"] == ["request_timeout"]
     assert body["Details"] == ["Error: The request body stopped arriving for 0.2 seconds."]
+
+
+def _create_session_scope(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """The ASGI scope of a CreateSession request, for driving the API app by hand."""
+    return {
+        "type": "http",
+        "method": "POST",
+        "path": "/rest/v1/sessions",
+        "raw_path": b"/rest/v1/sessions",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+    }
